@@ -1,0 +1,74 @@
+/**
+ * Framework-neutral HTTP answers, and the one pure mapping from an auth error to its RFC 6750 / OAuth answer.
+ *
+ * @since 0.1.0
+ */
+import * as Challenge from "./Challenge.js"
+import type { AuthError } from "./Errors.js"
+
+/** Status, headers and body, ready for any HTTP framework. */
+export interface HttpAnswer {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body?: string | undefined
+}
+
+/** What a challenge needs to know about this server. */
+export interface ChallengeContext {
+  /** The `resource_metadata` URL. */
+  readonly resourceMetadataUrl: string
+  /** Scopes this request needs, advertised with 401s so clients ask for them up front. */
+  readonly scope?: ReadonlyArray<string> | undefined
+}
+
+const json = (status: number, body: object, headers: Record<string, string> = {}): HttpAnswer => ({
+  status,
+  headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  body: JSON.stringify(body)
+})
+
+/** Renders any auth error as its exact answer; no error becomes a 500. */
+export const fromAuthError = (error: AuthError, context: ChallengeContext): HttpAnswer => {
+  const base = { resourceMetadata: context.resourceMetadataUrl, scope: context.scope }
+  switch (error._tag) {
+    case "MissingToken":
+      // RFC 6750 §3.1: no error code when the request carried no credentials
+      return {
+        status: 401,
+        headers: { "www-authenticate": Challenge.render(base), "cache-control": "no-store" }
+      }
+    case "InvalidRequest":
+      return json(
+        400,
+        { error: "invalid_request", error_description: Challenge.sanitizeDescription(error.description) },
+        {
+          "www-authenticate": Challenge.render({ ...base, error: "invalid_request", errorDescription: error.description })
+        }
+      )
+    case "InvalidToken":
+      return json(
+        401,
+        { error: "invalid_token", error_description: error.description },
+        { "www-authenticate": Challenge.render({ ...base, error: "invalid_token", errorDescription: error.description }) }
+      )
+    case "InsufficientScope":
+      return json(
+        403,
+        { error: "insufficient_scope", error_description: Challenge.sanitizeDescription(error.message) },
+        {
+          "www-authenticate": Challenge.render({
+            resourceMetadata: context.resourceMetadataUrl,
+            scope: error.required,
+            error: "insufficient_scope",
+            errorDescription: error.message
+          })
+        }
+      )
+    case "UpstreamUnavailable":
+      return json(
+        503,
+        { error: "temporarily_unavailable", error_description: "The identity provider is unavailable; try again later" },
+        { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterSeconds))) }
+      )
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * @mcp-oauth/auth-core: OAuth 2.1 protected-resource core for MCP servers, as Effect services.
+ *
+ * @since 0.1.0
+ */
+
+/** RFC 8707 resource URLs and well-known URL construction. */
+export * as ResourceUrl from "./ResourceUrl.js"
+/** Typed errors named after the OAuth answer each becomes. */
+export * as Errors from "./Errors.js"
+/** `WWW-Authenticate` challenges. */
+export * as Challenge from "./Challenge.js"
+/** Mapping errors to HTTP answers. */
+export * as HttpAnswer from "./HttpAnswer.js"
+/** Schemas of OAuth documents. */
+export * as Metadata from "./Metadata.js"
+/** The authenticated principal. */
+export * as AuthInfo from "./AuthInfo.js"
+/** Claim locations for user fields. */
+export * as ClaimMapping from "./ClaimMapping.js"
+/** Configuration problems found at start. */
+export * as ConfigProblem from "./ConfigProblem.js"
+/** The protected resource's configuration. */
+export * as ResourceServer from "./ResourceServer.js"
+/** The protected resource metadata document. */
+export * as ProtectedResource from "./ProtectedResource.js"
+/** Remote key sets. */
+export * as Jwks from "./Jwks.js"
+/** Authorization server metadata discovery. */
+export * as Discovery from "./Discovery.js"
+/** The token verifier service. */
+export * as TokenVerifier from "./TokenVerifier.js"
+/** JWT access-token verification. */
+export * as JwtVerifier from "./JwtVerifier.js"
+/** The bearer guard. */
+export * as BearerAuth from "./BearerAuth.js"
+/** What a provider contributes. */
+export * as Provider from "./Provider.js"
+/** CORS for MCP endpoints and metadata. */
+export * as Cors from "./Cors.js"
+/** The framework-neutral HTTP surface adapters wrap. */
+export * as McpAuth from "./McpAuth.js"
+/** A custom authorization server. */
+export * as Custom from "./providers/Custom.js"

@@ -1,0 +1,167 @@
+/**
+ * One outbound GET of a JSON document from an identity provider, hardened for untrusted upstreams: a timeout over the
+ * whole exchange, a size cap counted while the body streams, no redirects, and failures that name no URL or secret.
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { UpstreamUnavailable } from "../Errors.js"
+import type { UpstreamFailure } from "../Errors.js"
+
+/** How to fetch one document. */
+export interface FetchJsonOptions {
+  /** What is fetched, e.g. "jwks"; it becomes the error's `target`, so it must not contain secrets. */
+  readonly target: string
+  /** Limit for the whole exchange: connect, headers and body. */
+  readonly timeout: Duration.DurationInput
+  /** Largest body accepted, in bytes. */
+  readonly maxResponseBytes: number
+  /** The `Accept` header (default `application/json`). */
+  readonly accept?: string | undefined
+}
+
+/** A URL as it may appear in logs: origin and path only, since queries can carry secrets. */
+export const redactUrl = (url: string | URL): string => {
+  try {
+    const parsed = typeof url === "string" ? new URL(url) : url
+    return `${parsed.origin}${parsed.pathname}`
+  } catch {
+    return "<invalid url>"
+  }
+}
+
+// a bounded Retry-After: an upstream cannot make us tell clients to go away for a day
+const retryAfterOf = (response: HttpClientResponse.HttpClientResponse | undefined): number => {
+  const header = response?.headers["retry-after"]
+  if (header === undefined || !/^\d{1,9}$/.test(header.trim())) return 1
+  return Math.min(Math.max(Number(header.trim()), 1), 3600)
+}
+
+const isJsonContentType = (contentType: string | undefined): boolean => {
+  // a missing or generic type is tolerated (some providers serve JWKS as text/plain); HTML is the login page or a
+  // single-page-app fallback route, never the document we asked for
+  if (contentType === undefined) return true
+  return !/html/i.test(contentType)
+}
+
+const readCapped = (
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number
+): Effect.Effect<Uint8Array, UpstreamFailure> =>
+  Effect.suspend(() => {
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    return response.stream.pipe(
+      Stream.mapError((error): UpstreamFailure => error.reason === "EmptyBody" ? "bad_response" : "unreachable"),
+      // counted per chunk: a lying or absent Content-Length cannot make us buffer more than the cap
+      Stream.runForEach((chunk) => {
+        size += chunk.byteLength
+        if (size > maxBytes) return Effect.fail<UpstreamFailure>("too_large")
+        chunks.push(chunk)
+        return Effect.void
+      }),
+      Effect.zipRight(Effect.sync(() => {
+        const body = new Uint8Array(size)
+        let offset = 0
+        for (const chunk of chunks) {
+          body.set(chunk, offset)
+          offset += chunk.byteLength
+        }
+        return body
+      }))
+    )
+  })
+
+const parseJson = (body: Uint8Array): Option.Option<unknown> => {
+  try {
+    return Option.some(JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body)) as unknown)
+  } catch {
+    return Option.none()
+  }
+}
+
+const transportFailure = (_: HttpClientError.HttpClientError): UpstreamFailure => "unreachable"
+
+// fetch follows redirects unless told otherwise; a redirect could lead a credentialed or trusted request anywhere
+const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+    Effect.provideService(effect, FetchHttpClient.RequestInit, {
+      ...Option.getOrElse(init, () => ({})),
+      redirect: "manual"
+    }))
+
+/**
+ * GETs `url` and parses the body as JSON. Any 3xx (redirects are never followed), any other non-2xx, an HTML or
+ * non-JSON body, a body over the cap, a transport error or the timeout fail with `UpstreamUnavailable`; the error
+ * names `options.target`, never the URL.
+ */
+export const fetchJson = (
+  url: string,
+  options: FetchJsonOptions
+): Effect.Effect<unknown, UpstreamUnavailable, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const client = HttpClient.withScope(yield* HttpClient.HttpClient)
+    let response: HttpClientResponse.HttpClientResponse | undefined
+    const fail = (reason: UpstreamFailure) =>
+      Effect.zipRight(
+        Effect.logDebug("upstream fetch failed").pipe(
+          Effect.annotateLogs({
+            target: options.target,
+            url: redactUrl(url),
+            reason,
+            ...(response === undefined ? {} : { status: response.status })
+          })
+        ),
+        new UpstreamUnavailable({ reason, target: options.target, retryAfterSeconds: retryAfterOf(response) })
+      )
+
+    const exchange = Effect.gen(function* () {
+      const request = HttpClientRequest.get(url).pipe(HttpClientRequest.accept(options.accept ?? "application/json"))
+      response = yield* withoutRedirects(client.execute(request)).pipe(Effect.mapError(transportFailure))
+      if (response.status < 200 || response.status >= 300) return yield* Effect.fail<UpstreamFailure>("status")
+      const declared = response.headers["content-length"]
+      // an honest Content-Length lets us refuse before reading; a dishonest one is caught by readCapped
+      if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > options.maxResponseBytes) {
+        return yield* Effect.fail<UpstreamFailure>("too_large")
+      }
+      if (!isJsonContentType(response.headers["content-type"])) return yield* Effect.fail<UpstreamFailure>("bad_response")
+      const body = yield* readCapped(response, options.maxResponseBytes)
+      return yield* Option.match(parseJson(body), {
+        onNone: () => Effect.fail<UpstreamFailure>("bad_response"),
+        onSome: Effect.succeed
+      })
+    })
+
+    return yield* exchange.pipe(
+      // the scope aborts the underlying request on every exit, so an unread or half-read body never lingers
+      Effect.scoped,
+      Effect.timeoutFail({ duration: options.timeout, onTimeout: (): UpstreamFailure => "timeout" }),
+      Effect.catchAll(fail)
+    )
+  }).pipe(Effect.withSpan("fetchJson", { attributes: { target: options.target } }))
+
+/** Decodes a fetched document with a schema; a mismatch is the upstream's fault, so `bad_response`. */
+export const decodeJson = <A, I>(schema: Schema.Schema<A, I, never>, target: string) => {
+  const decode = Schema.decodeUnknown(schema, { errors: "first", onExcessProperty: "preserve" })
+  return (json: unknown): Effect.Effect<A, UpstreamUnavailable> =>
+    decode(json).pipe(
+      // only the paths of the problems are logged: messages quote values, and a document may carry a token
+      Effect.tapError((error: ParseResult.ParseError) =>
+        Effect.logDebug("upstream document rejected").pipe(
+          Effect.annotateLogs({
+            target,
+            paths: ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => issue.path.join(".")).join(", ")
+          })
+        )
+      ),
+      Effect.mapError(() => new UpstreamUnavailable({ reason: "bad_response", target, retryAfterSeconds: 1 }))
+    )
+}

@@ -1,0 +1,20 @@
+/** A vitest reporter that ends the run with one plain `N passed, N failed` line, which CI reads. */
+import type { Reporter, TestModule } from "vitest/node"
+
+/** Counts test outcomes over every module and prints the closing line. */
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    let passed = 0
+    let failed = 0
+    let skipped = 0
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state
+        if (state === "passed") passed++
+        else if (state === "failed") failed++
+        else skipped++
+      }
+    }
+    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`)
+  }
+}
