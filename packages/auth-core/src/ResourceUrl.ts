@@ -34,13 +34,15 @@ export const canonicalize = (input: string): { readonly url: string } | { readon
 }
 
 /**
- * RFC 8707 comparison of a token audience with this server's resource: both canonicalized, then compared exactly.
- * A host written in another case is the same resource; a path with an added trailing slash or any prefix is not.
+ * Whether a token's `aud` value names this resource. RFC 7519 §2 compares StringOrURI values as case-sensitive
+ * strings with no canonicalization, so the audience must equal the configured value or its canonical form exactly:
+ * a trailing slash, an upper-case host or any prefix is another audience. Non-URL audiences (`api://default`)
+ * compare as plain strings.
  */
-export const sameResource = (audience: string, resource: string): boolean => {
-  const a = canonicalize(audience)
-  const b = canonicalize(resource)
-  return "url" in a && "url" in b && a.url === b.url && audience.trim() === audience
+export const sameResource = (audience: string, expected: string): boolean => {
+  if (audience === expected) return true
+  const canonical = canonicalize(expected)
+  return "url" in canonical && audience === canonical.url
 }
 
 /** Inserts a well-known suffix between host and path (RFC 9728 §3.1, RFC 8414 §3.1): `https://h/.well-known/x/path`. */

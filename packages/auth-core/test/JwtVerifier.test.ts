@@ -118,10 +118,17 @@ describe("JwtVerifier", () => {
     )
   }
 
-  it.effect("accepts an aud array that contains this resource, in another host case", () =>
+  it.effect("accepts an aud array that contains this resource", () =>
     Effect.gen(function* () {
-      const token = yield* Effect.promise(() => sign({ aud: ["https://other.example", "https://MCP.example.com/mcp"] }))
+      const token = yield* Effect.promise(() => sign({ aud: ["https://other.example", resource] }))
       expect(reasonOf((yield* verifyWith(token)).result)).toBe("accepted")
+    })
+  )
+
+  it.effect("refuses this resource with an upper-case host (RFC 7519 compares audiences exactly)", () =>
+    Effect.gen(function* () {
+      const token = yield* Effect.promise(() => sign({ aud: "https://MCP.example.com/mcp" }))
+      expect(reasonOf((yield* verifyWith(token)).result)).toBe("audience")
     })
   )
 

@@ -22,9 +22,12 @@ describe("ResourceUrl", () => {
     expect(ResourceUrl.canonicalize(input)).toEqual({ problem })
   })
 
-  it("compares audiences exactly after normalizing scheme and host case", () => {
+  it("compares audiences as exact strings (RFC 7519 §2) against the configured value or its canonical form", () => {
     const resource = "https://mcp.example.com/mcp"
-    expect(ResourceUrl.sameResource("https://MCP.example.com/mcp", resource)).toBe(true)
+    expect(ResourceUrl.sameResource(resource, resource)).toBe(true)
+    expect(ResourceUrl.sameResource(resource, "https://MCP.example.com:443/mcp")).toBe(true)
+    expect(ResourceUrl.sameResource("api://default", "api://default")).toBe(true)
+    expect(ResourceUrl.sameResource("https://MCP.example.com/mcp", resource)).toBe(false)
     expect(ResourceUrl.sameResource("https://mcp.example.com/mcp/", resource)).toBe(false)
     expect(ResourceUrl.sameResource("https://mcp.example.com/mcpx", resource)).toBe(false)
     expect(ResourceUrl.sameResource("https://mcp.example.com", resource)).toBe(false)

@@ -36,6 +36,8 @@ export interface CustomOptions {
   readonly algorithms?: ReadonlyArray<JwtVerifier.AsymmetricAlgorithm> | undefined
   /** Require `typ: at+jwt` (RFC 9068). */
   readonly typ?: "at+jwt" | undefined
+  /** Leeway for `exp`, `nbf` and `iat` (default 30 seconds). */
+  readonly clockTolerance?: JwtVerifier.JwtVerifierOptions["clockTolerance"]
   /** Key-set cache settings. */
   readonly jwks?: Omit<Jwks.JwksOptions, "uri"> | undefined
   /** Verify tokens with this function instead of as JWTs (opaque tokens, custom checks). */
@@ -63,6 +65,7 @@ export const make = (
       audience: options.audience ?? server.resource,
       algorithms: options.algorithms,
       typ: options.typ,
+      clockTolerance: options.clockTolerance,
       claims: options.claims
     }).pipe(Effect.provideService(Jwks.Jwks, jwks))
     return { provider, verifier }
