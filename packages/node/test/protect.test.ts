@@ -149,6 +149,28 @@ describe("node adapter", () => {
   })
 })
 
+describe("node adapter with an origin allowlist (DNS rebinding protection)", () => {
+  it("refuses browser origins that are not listed and echoes listed ones", async () => {
+    const stack = await startStack()
+    const port = await freePort()
+    const server = await startProtected({ port, provider: { issuer: stack.idp.issuer, audience: stack.server.resource }, allowedOrigins: ["https://app.example"] })
+    try {
+      const { access_token } = await getTokens({ idp: stack.idp, scope: "mcp" })
+      const evil = await callTool(server.origin, `Bearer ${access_token}`, "whoami", { origin: "https://evil.example" })
+      expect(evil.status).toBe(403)
+      expect(evil.headers.get("access-control-allow-origin")).toBeNull()
+      const good = await callTool(server.origin, `Bearer ${access_token}`, "whoami", { origin: "https://app.example" })
+      expect(good.status).toBe(200)
+      expect(good.headers.get("access-control-allow-origin")).toBe("https://app.example")
+      // clients that send no Origin (not browsers) are not affected
+      expect((await callTool(server.origin, `Bearer ${access_token}`)).status).toBe(200)
+    } finally {
+      await server.close()
+      await stack.close()
+    }
+  })
+})
+
 describe("node adapter with a failing identity provider", () => {
   it("answers 503 with Retry-After when the key set cannot be fetched, and recovers", async () => {
     const stack = await startStack()

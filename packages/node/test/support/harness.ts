@@ -48,6 +48,7 @@ export const startProtected = async (options: {
   readonly provider: CustomOptions
   readonly scopesSupported?: ReadonlyArray<string>
   readonly requiredScopes?: ReadonlyArray<string>
+  readonly allowedOrigins?: ReadonlyArray<string>
 }): Promise<Protected> => {
   const origin = `http://127.0.0.1:${options.port}`
   const resource = `${origin}/mcp`
@@ -55,7 +56,8 @@ export const startProtected = async (options: {
     McpAuth.layer(
       { resource, scopesSupported: options.scopesSupported ?? ["mcp"], requiredScopes: options.requiredScopes, resourceName: "test" },
       Custom.layer(options.provider)
-    )
+    ),
+    options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }
   )
   const running = await listen(auth, statelessHandlerV1(createWhoamiServer), { port: options.port })
   return { origin, resource, metadataUrl: auth.metadataUrl, close: running.close }
