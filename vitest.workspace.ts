@@ -15,5 +15,7 @@ export const projects: Array<TestProjectConfiguration> = [
   project("auth-core", "packages/auth-core"),
   project("testing", "packages/testing", 30_000),
   project("node", "packages/node", 60_000),
+  project("express", "packages/express", 60_000),
+  project("hono", "packages/hono", 60_000),
   project("examples", "examples", 60_000)
 ]

@@ -1,7 +1,8 @@
 /** The quickstart MCP server: one tool that returns the signed-in user, protected by an identity provider. */
 import { ConfigProvider, Layer } from "effect"
 import { AuthInfo, Custom, McpAuth } from "@mcp-oauth/auth-core"
-import { listen, statelessHandlerV1 } from "@mcp-oauth/node"
+import { listen } from "@mcp-oauth/node"
+import { statelessHandlerV1 } from "@mcp-oauth/node/sdk-v1"
 import { startTestIdp } from "@mcp-oauth/testing"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { readSettings } from "./config.js"

@@ -11,6 +11,7 @@ import type { AuthInfo } from "./AuthInfo.js"
 import { type AuthError, InsufficientScope, InvalidRequest, MissingToken } from "./Errors.js"
 import * as HttpAnswer from "./HttpAnswer.js"
 import * as ProtectedResource from "./ProtectedResource.js"
+import * as ScopeHierarchy from "./ScopeHierarchy.js"
 import type { Provider } from "./Provider.js"
 import { ResourceServer } from "./ResourceServer.js"
 import { TokenVerifier } from "./TokenVerifier.js"
@@ -58,10 +59,6 @@ export const parseAuthorization = (
   return Effect.succeed(Redacted.make(token))
 }
 
-/** Scopes from `required` that `granted` lacks. */
-export const missingScopes = (granted: ReadonlyArray<string>, required: ReadonlyArray<string>): Array<string> =>
-  required.filter((scope) => !granted.includes(scope))
-
 /** Builds the guard from the verifier and the resource configuration in context. */
 export const make: Effect.Effect<Service, never, TokenVerifier | ResourceServer | Provider> = Effect.gen(function* () {
   const verifier = yield* TokenVerifier
@@ -79,7 +76,9 @@ export const make: Effect.Effect<Service, never, TokenVerifier | ResourceServer 
     const token = yield* parseAuthorization(authorization)
     const info = yield* verifier.verify(token)
     const required = neededScopes(requirements)
-    if (missingScopes(info.scopes, required).length > 0) return yield* new InsufficientScope({ required })
+    if (ScopeHierarchy.missing(info.scopes, required, server.scopeImplications).length > 0) {
+      return yield* new InsufficientScope({ required })
+    }
     return info
   })
 

@@ -106,6 +106,20 @@ export class InsufficientScope extends Schema.TaggedError<InsufficientScope>(
   }
 }
 
+/**
+ * A valid token whose user may not perform the operation (a role, permission or rule, not a scope): 403
+ * `access_denied`, without a step-up challenge since no scope would help.
+ */
+export class AccessDenied extends Schema.TaggedError<AccessDenied>("@mcp-oauth/auth-core/AccessDenied")(
+  "AccessDenied",
+  { description: Schema.String }
+) {
+  /** Human-readable summary. */
+  override get message(): string {
+    return this.description
+  }
+}
+
 /** The identity provider is unreachable or misbehaving: 503 with Retry-After, never 401 or 500. */
 export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>(
   "@mcp-oauth/auth-core/UpstreamUnavailable"
@@ -122,7 +136,13 @@ export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>
 }
 
 /** Every error the bearer guard can fail with. */
-export type AuthError = MissingToken | InvalidRequest | InvalidToken | InsufficientScope | UpstreamUnavailable
+export type AuthError =
+  | MissingToken
+  | InvalidRequest
+  | InvalidToken
+  | InsufficientScope
+  | AccessDenied
+  | UpstreamUnavailable
 
 /** Whether a value is one of the guard's errors. */
 export const isAuthError = (u: unknown): u is AuthError =>
@@ -130,4 +150,5 @@ export const isAuthError = (u: unknown): u is AuthError =>
   u instanceof InvalidRequest ||
   u instanceof InvalidToken ||
   u instanceof InsufficientScope ||
+  u instanceof AccessDenied ||
   u instanceof UpstreamUnavailable

@@ -64,6 +64,8 @@ export const fromAuthError = (error: AuthError, context: ChallengeContext): Http
           })
         }
       )
+    case "AccessDenied":
+      return json(403, { error: "access_denied", error_description: Challenge.sanitizeDescription(error.description) })
     case "UpstreamUnavailable":
       return json(
         503,
@@ -72,3 +74,7 @@ export const fromAuthError = (error: AuthError, context: ChallengeContext): Http
       )
   }
 }
+
+/** A web-standard `Response` for an answer (for fetch-style frameworks such as Hono). */
+export const toResponse = (answer: HttpAnswer): Response =>
+  new Response(answer.body ?? null, { status: answer.status, headers: answer.headers as Record<string, string> })

@@ -13,7 +13,12 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import { type SdkAuthInfo, type AuthInfo, toSdkAuthInfo } from "./AuthInfo.js"
 import { BearerAuth, layer as BearerAuthLayer, type Requirements } from "./BearerAuth.js"
 import { ConfigProblem } from "./ConfigProblem.js"
+import * as Authorization from "./Authorization.js"
 import * as Cors from "./Cors.js"
+import { AccessDenied, InsufficientScope } from "./Errors.js"
+import * as ScopeHierarchy from "./ScopeHierarchy.js"
+import type { ScopeImplications } from "./ScopeHierarchy.js"
+import * as SessionBindings from "./SessionBindings.js"
 import type { HttpAnswer } from "./HttpAnswer.js"
 import * as ProtectedResource from "./ProtectedResource.js"
 import { Provider } from "./Provider.js"
@@ -25,7 +30,12 @@ import * as OutboundHttp from "./internal/outboundHttp.js"
 export type McpAuthLayer<E = never> = Layer.Layer<BearerAuth | ResourceServer | Provider, E>
 
 /** Options of the HTTP surface. */
-export interface McpAuthOptions extends Cors.CorsOptions {}
+export interface McpAuthOptions extends Cors.CorsOptions {
+  /** Per-tool, per-resource and per-prompt requirements; scopes are enforced at the HTTP layer for step-up. */
+  readonly policy?: Authorization.Policy | undefined
+  /** Session-to-subject bindings (default: in memory, per instance). */
+  readonly sessions?: SessionBindings.SessionBindings | undefined
+}
 
 /** A request as the routes see it. */
 export interface RouteRequest {
@@ -38,6 +48,11 @@ export interface RouteRequest {
 export interface GuardRequest {
   readonly authorization: ReadonlyArray<string>
   readonly origin?: string | undefined
+  /** The parsed JSON-RPC body, when the adapter has it: its operations' scopes are required up front. */
+  readonly body?: unknown
+  /** The `Mcp-Session-Id` request header, when present. */
+  readonly sessionId?: string | undefined
+  /** More requirements for this request. */
   readonly requirements?: Requirements | undefined
 }
 
@@ -64,6 +79,15 @@ export interface McpAuth {
   readonly preflight: (origin: string | undefined) => HttpAnswer
   /** Authenticates one request to the MCP endpoint. */
   readonly guard: (request: GuardRequest) => Promise<GuardOutcome>
+  /**
+   * The step-up check for a parsed JSON-RPC body, once the token is known to be valid: undefined when the caller
+   * holds every scope the body's operations need, else the 403 `insufficient_scope` answer naming all of them.
+   */
+  readonly authorizeBody: (authInfo: AuthInfo, body: unknown, origin?: string | undefined) => HttpAnswer | undefined
+  /** The requirements of tools, resources and prompts. */
+  readonly policy: Authorization.Policy
+  /** The scope implications configured for the resource. */
+  readonly scopeImplications: ScopeImplications
   /** Releases the runtime and everything the layers hold. */
   readonly dispose: () => Promise<void>
 }
@@ -93,6 +117,9 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
   const metadataBody = JSON.stringify(metadata)
   const metadataPaths = new Set(server.metadataPaths)
   const mcpPath = server.mcpPath
+  const policy = options.policy ?? new Authorization.Policy()
+  const sessions = options.sessions ?? SessionBindings.make()
+  const otherSubject = new AccessDenied({ description: "This session belongs to another user" })
 
   const route = async (request: RouteRequest): Promise<HttpAnswer | undefined> => {
     if (!metadataPaths.has(request.pathname)) return undefined
@@ -132,8 +159,20 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
         )
       }
     }
+    const operationScopes = request.body === undefined ? [] : Authorization.scopesFor(policy, request.body)
+    const requirements: Requirements = {
+      scopes: [...new Set([...(request.requirements?.scopes ?? []), ...operationScopes])]
+    }
+    const sessionId = request.sessionId
     const exit = await runtime.runPromiseExit(
-      Effect.either(bearer.authenticate(request.authorization, request.requirements))
+      Effect.either(
+        bearer.authenticate(request.authorization, requirements).pipe(
+          Effect.filterOrFail(
+            (info) => sessionId === undefined || sessions.allows(sessionId, info),
+            () => otherSubject
+          )
+        )
+      )
     )
     if (Exit.isFailure(exit)) {
       // a defect is a bug in a verifier, not a verdict on the token; the request can be retried
@@ -142,7 +181,7 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     }
     const result = exit.value
     if (Either.isLeft(result)) {
-      return { ok: false, answer: withCors(bearer.answer(result.left, request.requirements), request.origin) }
+      return { ok: false, answer: withCors(bearer.answer(result.left, requirements), request.origin) }
     }
     return {
       ok: true,
@@ -150,6 +189,14 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
       sdkAuthInfo: toSdkAuthInfo(result.right, server.resource),
       headers: Cors.responseHeaders(options, request.origin)
     }
+  }
+
+  const authorizeBody = (info: AuthInfo, body: unknown, origin: string | undefined): HttpAnswer | undefined => {
+    const scopes = Authorization.scopesFor(policy, body)
+    if (scopes.length === 0) return undefined
+    const required = [...new Set([...server.requiredScopes, ...scopes])]
+    if (ScopeHierarchy.missing(info.scopes, required, server.scopeImplications).length === 0) return undefined
+    return withCors(bearer.answer(new InsufficientScope({ required }), { scopes: required }), origin)
   }
 
   return {
@@ -161,6 +208,9 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     isProtected,
     preflight: (origin) => ({ status: 204, headers: Cors.preflightHeaders(options, origin) }),
     guard,
+    authorizeBody,
+    policy,
+    scopeImplications: server.scopeImplications,
     dispose: () => runtime.dispose()
   }
 }

@@ -7,6 +7,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { ConfigProblem } from "./ConfigProblem.js"
+import type { ScopeImplications } from "./ScopeHierarchy.js"
 import { checkScopes } from "./internal/settings.js"
 import { canonicalize, protectedResourceMetadataUrl, wellKnownUrl } from "./ResourceUrl.js"
 
@@ -20,6 +21,8 @@ export interface ResourceServerOptions {
   readonly scopesSupported?: ReadonlyArray<string> | undefined
   /** Scopes every request needs. */
   readonly requiredScopes?: ReadonlyArray<string> | undefined
+  /** Scope implications, e.g. `{ "files:write": ["files:read"] }`: a broader scope satisfies a narrower one. */
+  readonly scopeImplications?: ScopeImplications | undefined
   /** A page for people about this server (`resource_documentation`). */
   readonly resourceDocumentation?: string | undefined
   /** The name of the setting `resource` came from, for error messages (default `resource`). */
@@ -40,6 +43,7 @@ export interface Service {
   readonly resourceDocumentation: string | undefined
   readonly scopesSupported: ReadonlyArray<string>
   readonly requiredScopes: ReadonlyArray<string>
+  readonly scopeImplications: ScopeImplications
 }
 
 /** The protected-resource configuration service. */
@@ -76,7 +80,8 @@ export const make = (options: ResourceServerOptions): Effect.Effect<Service, Con
       resourceName: options.resourceName,
       resourceDocumentation: options.resourceDocumentation,
       scopesSupported: [...new Set([...scopesSupported, ...requiredScopes])],
-      requiredScopes
+      requiredScopes,
+      scopeImplications: options.scopeImplications ?? {}
     }
   })
 

@@ -36,6 +36,14 @@ export * as JwtVerifier from "./JwtVerifier.js"
 export * as BearerAuth from "./BearerAuth.js"
 /** What a provider contributes. */
 export * as Provider from "./Provider.js"
+/** Scope implications. */
+export * as ScopeHierarchy from "./ScopeHierarchy.js"
+/** Per-tool, per-resource and per-prompt requirements. */
+export * as Authorization from "./Authorization.js"
+/** The typed auth context tools read. */
+export * as AuthContext from "./AuthContext.js"
+/** Sessions bound to the subject that opened them. */
+export * as SessionBindings from "./SessionBindings.js"
 /** CORS for MCP endpoints and metadata. */
 export * as Cors from "./Cors.js"
 /** The framework-neutral HTTP surface adapters wrap. */

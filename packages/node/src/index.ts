@@ -1,10 +1,11 @@
 /**
  * @mcp-oauth/node: the node:http adapter of @mcp-oauth/auth-core for the official MCP SDK transports.
+ * The SDK glue lives in `@mcp-oauth/node/sdk-v1` and `@mcp-oauth/node/sdk-v2`, so only the SDK you use is loaded.
  *
  * @since 0.1.0
  */
 
 export { type AuthenticatedRequest, type NodeHandler, authorizationValues, protect } from "./protect.js"
-export { statelessHandlerV1 } from "./streamableHttpV1.js"
+export { maxBodyBytes, readJsonBody } from "./readJsonBody.js"
 export { writeAnswer } from "./writeAnswer.js"
 export { listen, type Listening } from "./listen.js"

@@ -1,13 +1,14 @@
 /** The node:http guard: metadata routes, CORS and bearer verification in front of an MCP request handler. */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { AuthInfo, McpAuth } from "@mcp-oauth/auth-core"
+import { readJsonBody } from "./readJsonBody.js"
 import { writeAnswer } from "./writeAnswer.js"
 
 /** A node:http request as the MCP SDK reads it: `auth` is the SDK's AuthInfo. */
 export type AuthenticatedRequest = IncomingMessage & { auth?: AuthInfo.SdkAuthInfo }
 
-/** A node:http handler. */
-export type NodeHandler = (req: AuthenticatedRequest, res: ServerResponse) => void | Promise<void>
+/** A node:http handler; `parsedBody` is the JSON body the guard already read (pass it on to the MCP transport). */
+export type NodeHandler = (req: AuthenticatedRequest, res: ServerResponse, parsedBody?: unknown) => void | Promise<void>
 
 /**
  * Every `Authorization` header value as sent: node keeps only the first in `req.headers`,
@@ -41,9 +42,25 @@ export const protect = (auth: McpAuth.McpAuth, next: NodeHandler): NodeHandler =
   if (routed !== undefined) return writeAnswer(res, routed)
   if (!auth.isProtected(pathname)) return next(req, res)
   if (method === "OPTIONS") return writeAnswer(res, auth.preflight(origin))
-  const outcome = await auth.guard({ authorization: authorizationValues(req), origin })
+  const sessionId = req.headers["mcp-session-id"]
+  const outcome = await auth.guard({
+    authorization: authorizationValues(req),
+    origin,
+    sessionId: typeof sessionId === "string" ? sessionId : undefined
+  })
   if (!outcome.ok) return writeAnswer(res, outcome.answer)
-  req.auth = outcome.sdkAuthInfo
   for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value)
-  return next(req, res)
+  // the body is read only after the token is verified, so anonymous clients cannot make us buffer it
+  const body = await readJsonBody(req)
+  if (body.kind === "too_large") return writeAnswer(res, { status: 413, headers: { "content-type": "application/json" }, body: jsonRpcError(-32600, "Request body too large") })
+  if (body.kind === "invalid") return writeAnswer(res, { status: 400, headers: { "content-type": "application/json" }, body: jsonRpcError(-32700, "Parse error") })
+  if (body.kind === "json") {
+    const denied = auth.authorizeBody(outcome.authInfo, body.value, origin)
+    if (denied !== undefined) return writeAnswer(res, denied)
+  }
+  req.auth = outcome.sdkAuthInfo
+  return body.kind === "json" ? next(req, res, body.value) : next(req, res)
 }
+
+const jsonRpcError = (code: number, message: string): string =>
+  JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null })

@@ -246,7 +246,7 @@ const connectWith = async <C, T, D extends DriverDiscoveryState>(
   const url = new URL(options.url)
   const provider = new HeadlessOAuthClientProvider<D>({ ...options, clientName: bindings.clientName })
   let client = bindings.makeClient()
-  const transport = bindings.makeTransport(url, provider)
+  let transport = bindings.makeTransport(url, provider)
   try {
     await bindings.connect(client, transport)
   } catch (error) {
@@ -255,13 +255,27 @@ const connectWith = async <C, T, D extends DriverDiscoveryState>(
     await bindings.finishAuth(transport, callback)
     await bindings.close(client).catch(() => undefined)
     client = bindings.makeClient()
-    await bindings.connect(client, bindings.makeTransport(url, provider))
+    transport = bindings.makeTransport(url, provider)
+    await bindings.connect(client, transport)
   }
   const connected = client
+  const connectedTransport = transport
+  // A 403 insufficient_scope makes the SDK re-authorize with the challenge's scopes (step-up): it sends the
+  // browser to the IdP and throws UnauthorizedError; finishing that authorization and retrying completes it.
+  const callTool = async (name: string, args: Record<string, unknown> = {}): Promise<ToolResult> => {
+    try {
+      return await bindings.callTool(connected, name, args)
+    } catch (error) {
+      const callback = provider.takeCallback()
+      if (!bindings.isUnauthorized(error) || callback === undefined) throw error
+      await bindings.finishAuth(connectedTransport, callback)
+      return bindings.callTool(connected, name, args)
+    }
+  }
   return {
     client: connected,
     provider,
-    callTool: (name, args = {}) => bindings.callTool(connected, name, args),
+    callTool,
     close: () => bindings.close(connected)
   }
 }

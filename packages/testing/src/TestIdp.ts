@@ -52,7 +52,9 @@ export interface TestIdpOptions {
   readonly registration?: boolean
   /** Pre-registered clients, e.g. one confidential `client_secret_basic` client to play a non-DCR upstream. */
   readonly staticClients?: ReadonlyArray<ClientMetadata>
-  /** Put the account's `email` and `name` into access tokens (default true). */
+  /** Limit each client to the `scope` it registered with, as oidc-provider does by default (default false). */
+  readonly enforceClientScope?: boolean
+  /** Put the account's `email`, `name`, and any `roles` and `permissions` claims into access tokens (default true). */
   readonly profileInAccessToken?: boolean
   /** Edits every JWT access token before it is signed (wrong `typ`, `aud` arrays, missing claims, ...). */
   readonly customizeAccessToken?: (token: AccessTokenParts) => void
@@ -231,11 +233,26 @@ export const startTestIdp = async (options: TestIdpOptions): Promise<TestIdp> =>
         return user?.email === undefined ? { ...user, sub } : { ...user, email_verified: true, sub }
       }
     }),
+    // Many IdPs let a registered client request any scope of the API (Auth0, WorkOS); oidc-provider limits a client to
+    // the `scope` it registered with, which would block MCP step-up. Unless asked to enforce it, forget that field.
+    ...(options.enforceClientScope === true
+      ? {}
+      : {
+          extraClientMetadata: {
+            properties: ["x_mcp_oauth_test_idp"],
+            validator: (_ctx, _key, _value, metadata) => {
+              delete (metadata as { scope?: unknown }).scope
+            }
+          }
+        }),
     // real IdPs add profile claims to access tokens through rules or actions; the dev IdP does it by default
     extraTokenClaims: (_ctx, token) => {
       if (options.profileInAccessToken === false || !("accountId" in token) || typeof token.accountId !== "string") return undefined
       const user = users[token.accountId]
-      return user === undefined ? undefined : { email: user.email, name: user.name }
+      if (user === undefined) return undefined
+      // roles and permissions ride along when an account has them, as providers add them through rules or RBAC
+      const { email, name, roles, permissions } = user
+      return { email, name, ...(roles === undefined ? {} : { roles }), ...(permissions === undefined ? {} : { permissions }) }
     },
     renderError: (ctx: KoaContextWithOIDC, out) => {
       ctx.type = "json"

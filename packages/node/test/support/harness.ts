@@ -3,7 +3,8 @@ import { Custom, McpAuth } from "@mcp-oauth/auth-core"
 import type { CustomOptions } from "@mcp-oauth/auth-core/providers/Custom"
 import { startTestIdp, type TestIdp, type TestIdpOptions } from "@mcp-oauth/testing"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
-import { listen, statelessHandlerV1 } from "../../src/index.js"
+import { listen } from "../../src/index.js"
+import { statelessHandlerV1 } from "../../src/sdkV1.js"
 import { AuthInfo } from "@mcp-oauth/auth-core"
 
 /** A free loopback port (the resource URL must be known before the IdP starts). */

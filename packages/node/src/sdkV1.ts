@@ -10,7 +10,7 @@ import type { AuthenticatedRequest, NodeHandler } from "./protect.js"
  */
 export const statelessHandlerV1 =
   (createServer: () => McpServer): NodeHandler =>
-  async (req: AuthenticatedRequest, res: ServerResponse) => {
+  async (req: AuthenticatedRequest, res: ServerResponse, parsedBody?: unknown) => {
     const server = createServer()
     // no sessionIdGenerator: the transport runs stateless
     const transport = new StreamableHTTPServerTransport({})
@@ -19,5 +19,5 @@ export const statelessHandlerV1 =
       void server.close()
     })
     await server.connect(transport)
-    await transport.handleRequest(req, res)
+    await transport.handleRequest(req, res, parsedBody)
   }
