@@ -1,5 +1,6 @@
 /** The quickstart's environment contract, validated into settings or one clear problem naming the variable. */
 import { ConfigProblem } from "@mcp-oauth/auth-core/ConfigProblem"
+import { ResourceUrl } from "@mcp-oauth/auth-core"
 
 /** Which identity provider protects the server. */
 export type ProviderChoice = "dev" | "custom"
@@ -25,6 +26,11 @@ export const readSettings = (env: NodeJS.ProcessEnv): QuickstartSettings => {
   const port = Number(portText)
   if (!/^\d+$/.test(portText) || port > 65535) throw problem("PORT", `${JSON.stringify(portText)} is not a port number`)
   const baseUrl = (nonEmpty(env["MCP_OAUTH_BASE_URL"]) ?? `http://${host.includes(":") ? `[${host}]` : host}:${port}`).replace(/\/+$/, "")
+  const resource = ResourceUrl.canonicalize(`${baseUrl}/mcp`)
+  if ("problem" in resource) {
+    const why = resource.problem === "insecure" ? "must use https unless the host is loopback" : "is not a usable http(s) origin"
+    throw problem("MCP_OAUTH_BASE_URL", `${JSON.stringify(baseUrl)} ${why}`)
+  }
   const scopes = (nonEmpty(env["MCP_OAUTH_SCOPES"]) ?? "mcp").split(/\s+/)
   const provider = nonEmpty(env["MCP_OAUTH_PROVIDER"]) ?? "dev"
   if (provider !== "dev" && provider !== "custom") {

@@ -1,27 +1,9 @@
-/** The quickstart MCP server: one tool that returns the signed-in user, protected by an identity provider. */
+/** The quickstart MCP server, written with the `MCPServer` facade: the signed-in user's profile and an admin tool. */
 import { ConfigProvider, Layer } from "effect"
-import { AuthInfo, Custom, McpAuth } from "@mcp-oauth/auth-core"
-import { listen } from "@mcp-oauth/node"
-import { statelessHandlerV1 } from "@mcp-oauth/node/sdk-v1"
+import { Custom, type OAuthProvider, oauthCustomProvider } from "@mcp-oauth/auth-core"
+import { MCPServer } from "@mcp-oauth/node/server"
 import { startTestIdp } from "@mcp-oauth/testing"
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { readSettings } from "./config.js"
-
-/** The MCP server with its one tool; a new instance serves each request. */
-export const createMcpServer = (): McpServer => {
-  const server = new McpServer({ name: "mcp-oauth-quickstart", version: "0.1.0" })
-  server.registerTool(
-    "get-user-profile",
-    { description: "Get the authenticated user's profile" },
-    async (extra) => {
-      const auth = AuthInfo.fromSdkAuthInfo(extra.authInfo)
-      if (auth === undefined) throw new Error("no authenticated user")
-      const { userId, email, name } = auth.user
-      return { content: [{ type: "text", text: JSON.stringify({ userId, email, name }) }] }
-    }
-  )
-  return server
-}
 
 /** A running quickstart. */
 export interface Quickstart {
@@ -32,32 +14,53 @@ export interface Quickstart {
   readonly close: () => Promise<void>
 }
 
+/** The custom provider configured from the given environment (MCP_OAUTH_ISSUER, ...), instead of process.env. */
+const customFromEnv = (env: NodeJS.ProcessEnv): OAuthProvider => {
+  const entries = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)
+  return {
+    name: "custom",
+    layer: Custom.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(entries)))))
+  }
+}
+
 /** Starts the quickstart from an environment (process.env in `npm start`); bad settings reject with a ConfigProblem. */
 export const startQuickstart = async (env: NodeJS.ProcessEnv): Promise<Quickstart> => {
   const settings = readSettings(env)
-  const resource = `${settings.baseUrl}/mcp`
-  const resourceOptions = {
-    resource,
-    resourceSetting: "MCP_OAUTH_BASE_URL",
-    resourceName: "mcp-oauth quickstart",
-    scopesSupported: settings.scopes
-  }
-  const idp = settings.provider === "dev" ? await startTestIdp({ resource, scopes: [...settings.scopes] }) : undefined
+  const mcpUrl = `${settings.baseUrl}/mcp`
+  const idp =
+    settings.provider === "dev"
+      ? await startTestIdp({ resource: mcpUrl, scopes: [...new Set([...settings.scopes, "admin"])] })
+      : undefined
   try {
-    const provider =
-      idp !== undefined
-        ? Custom.layer({ issuer: idp.issuer })
-        : Custom.layerConfig().pipe(
-            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)))))
-          )
-    const auth = await McpAuth.make(McpAuth.layer(resourceOptions, provider))
-    const running = await listen(auth, statelessHandlerV1(createMcpServer), { port: settings.port, host: settings.host })
+    const server = new MCPServer({
+      name: "mcp-oauth-quickstart",
+      version: "0.1.0",
+      oauth: idp !== undefined ? oauthCustomProvider({ issuer: idp.issuer, scopes: [...settings.scopes, "admin"] }) : customFromEnv(env),
+      baseUrl: settings.baseUrl,
+      host: settings.host,
+      scopes: settings.scopes
+    })
+    server.tool({
+      name: "get-user-profile",
+      description: "Get the authenticated user's profile",
+      cb: async (_params, context) => {
+        const { userId, email, name } = context.auth.user
+        return { userId, email, name }
+      }
+    })
+    server.tool({
+      name: "admin-report",
+      description: "A report for administrators (needs scope admin; clients step up to it)",
+      requires: { scopes: ["admin"] },
+      cb: async (_params, context) => ({ report: "all systems nominal", requestedBy: context.auth.user.userId })
+    })
+    await server.listen(settings.port)
     return {
-      mcpUrl: resource,
+      mcpUrl,
       devIssuer: idp?.issuer,
-      warnings: auth.warnings,
+      warnings: server.warnings,
       close: async () => {
-        await running.close()
+        await server.close()
         await idp?.close()
       }
     }

@@ -90,7 +90,15 @@ describe("npm start", () => {
     const { access_token } = await getTokens({ idp: { issuer, resources: [mcpUrl], scopes: ["mcp"] } })
     const { status, profile } = await callProfile(mcpUrl, access_token)
     expect(status).toBe(200)
-    expect(profile.userId).toBe("test-user")
+    expect(profile).toEqual({ userId: "test-user", email: "test-user@example.com", name: "Test User" })
+    // admin-report needs scope admin: a token with only "mcp" is told to step up
+    const admin = await fetch(mcpUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${access_token}` },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "admin-report", arguments: {} } })
+    })
+    expect(admin.status).toBe(403)
+    expect(admin.headers.get("www-authenticate")).toContain('scope="mcp admin", error="insufficient_scope"')
     // as a terminal does: the signal goes to the whole process group (npm, tsx, node)
     stopGroup(started.child, "SIGINT")
     await started.exited

@@ -48,5 +48,9 @@ export * as SessionBindings from "./SessionBindings.js"
 export * as Cors from "./Cors.js"
 /** The framework-neutral HTTP surface adapters wrap. */
 export * as McpAuth from "./McpAuth.js"
+/** A provider for the `MCPServer` facade. */
+export type { OAuthProvider } from "./OAuthProvider.js"
 /** A custom authorization server. */
 export * as Custom from "./providers/Custom.js"
+/** Provider factories with the names the seed framework uses. */
+export { oauthCustomProvider } from "./providers/Custom.js"

@@ -9,9 +9,10 @@ import type { AuthenticatedRequest, NodeHandler } from "./protect.js"
  * the token that opened it. `req.auth` set by the guard reaches tools as `extra.authInfo`.
  */
 export const statelessHandlerV1 =
-  (createServer: () => McpServer): NodeHandler =>
+  (createServer: (req: AuthenticatedRequest) => McpServer | Promise<McpServer>): NodeHandler =>
   async (req: AuthenticatedRequest, res: ServerResponse, parsedBody?: unknown) => {
-    const server = createServer()
+    // built per request, for the caller: a server may expose only the tools this caller may call
+    const server = await createServer(req)
     // no sessionIdGenerator: the transport runs stateless
     const transport = new StreamableHTTPServerTransport({})
     res.on("close", () => {

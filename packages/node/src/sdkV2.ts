@@ -9,9 +9,10 @@ import type { AuthenticatedRequest, NodeHandler } from "./protect.js"
  * guard; tools read it as `ctx.http.authInfo`.
  */
 export const statelessHandlerV2 =
-  (createServer: () => McpServer): NodeHandler =>
+  (createServer: (req: AuthenticatedRequest) => McpServer | Promise<McpServer>): NodeHandler =>
   async (req: AuthenticatedRequest, res: ServerResponse, parsedBody?: unknown) => {
-    const server = createServer()
+    // built per request, for the caller: a server may expose only the tools this caller may call
+    const server = await createServer(req)
     // no sessionIdGenerator: the transport runs stateless
     const transport = new NodeStreamableHTTPServerTransport({})
     res.on("close", () => {

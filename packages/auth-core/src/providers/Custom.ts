@@ -11,6 +11,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as ClaimMapping from "../ClaimMapping.js"
 import type { ConfigProblem } from "../ConfigProblem.js"
+import type { OAuthProvider } from "../OAuthProvider.js"
 import * as Discovery from "../Discovery.js"
 import * as Jwks from "../Jwks.js"
 import * as JwtVerifier from "../JwtVerifier.js"
@@ -112,3 +113,6 @@ export const layerConfig = (
       return layer(resolved)
     })
   )
+
+/** The custom provider for the `MCPServer` facade (same options as {@link layer}). */
+export const oauthCustomProvider = (options: CustomOptions): OAuthProvider => ({ name: "custom", layer: layer(options) })
