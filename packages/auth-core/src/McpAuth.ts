@@ -19,7 +19,7 @@ import { AccessDenied, InsufficientScope } from "./Errors.js"
 import * as ScopeHierarchy from "./ScopeHierarchy.js"
 import type { ScopeImplications } from "./ScopeHierarchy.js"
 import * as SessionBindings from "./SessionBindings.js"
-import type { HttpAnswer } from "./HttpAnswer.js"
+import { fromAuthError, type HttpAnswer } from "./HttpAnswer.js"
 import * as ProtectedResource from "./ProtectedResource.js"
 import { Provider } from "./Provider.js"
 import { ResourceServer, layer as ResourceServerLayer, type ResourceServerOptions } from "./ResourceServer.js"
@@ -92,6 +92,9 @@ export interface McpAuth {
   readonly dispose: () => Promise<void>
 }
 
+/** Root paths where authorization server metadata is mirrored for clients that look for it on the MCP server. */
+const mirroredPaths = new Set(["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"])
+
 const unavailable: HttpAnswer = {
   status: 503,
   headers: { "content-type": "application/json", "cache-control": "no-store", "retry-after": "5" },
@@ -121,7 +124,9 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
   const sessions = options.sessions ?? SessionBindings.make()
   const otherSubject = new AccessDenied({ description: "This session belongs to another user" })
 
+  const mirrored = provider.metadata
   const route = async (request: RouteRequest): Promise<HttpAnswer | undefined> => {
+    if (mirrored !== undefined && mirroredPaths.has(request.pathname)) return mirror(request.method, mirrored)
     if (!metadataPaths.has(request.pathname)) return undefined
     const method = request.method.toUpperCase()
     if (method === "OPTIONS") return { status: 204, headers: Cors.metadataHeaders }
@@ -132,6 +137,22 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
       status: 200,
       headers: { ...Cors.metadataHeaders, "content-type": "application/json", "cache-control": "public, max-age=300" },
       body: method === "HEAD" ? undefined : metadataBody
+    }
+  }
+
+  const mirror = async (method: string, metadata: NonNullable<typeof mirrored>): Promise<HttpAnswer> => {
+    const verb = method.toUpperCase()
+    if (verb === "OPTIONS") return { status: 204, headers: Cors.metadataHeaders }
+    if (verb !== "GET" && verb !== "HEAD") return { status: 405, headers: { ...Cors.metadataHeaders, allow: "GET, HEAD, OPTIONS" } }
+    const result = await runtime.runPromise(Effect.either(metadata))
+    if (Either.isLeft(result)) {
+      const answer = fromAuthError(result.left, { resourceMetadataUrl: server.metadataUrl })
+      return { ...answer, headers: { ...Cors.metadataHeaders, ...answer.headers } }
+    }
+    return {
+      status: 200,
+      headers: { ...Cors.metadataHeaders, "content-type": "application/json", "cache-control": "public, max-age=300" },
+      body: verb === "HEAD" ? undefined : JSON.stringify(result.right)
     }
   }
 

@@ -41,6 +41,21 @@ describe("node adapter", () => {
     expect(stack.server.metadataUrl).toBe(`${stack.server.origin}/.well-known/oauth-protected-resource/mcp`)
   })
 
+  it("mirrors the identity provider's metadata at both well-known AS paths, fetched once, issuer intact", async () => {
+    const upstream = await (await fetch(`${stack.idp.issuer}/.well-known/oauth-authorization-server`)).json()
+    stack.idp.resetRequests()
+    for (const path of ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"]) {
+      const response = await fetch(`${stack.server.origin}${path}`)
+      expect(response.status).toBe(200)
+      const document = await response.json()
+      expect(document.issuer).toBe(stack.idp.issuer)
+      expect(document.authorization_endpoint).toBe(upstream.authorization_endpoint)
+      expect(document.code_challenge_methods_supported).toContain("S256")
+    }
+    // three mirrored answers, one upstream fetch: the document is cached, never refetched per request
+    expect(stack.idp.requests("/.well-known/oauth-authorization-server") + stack.idp.requests("/.well-known/openid-configuration")).toBe(1)
+  })
+
   it("answers metadata preflights allowing MCP-Protocol-Version", async () => {
     const response = await fetch(`${stack.server.origin}/.well-known/oauth-protected-resource/mcp`, {
       method: "OPTIONS",

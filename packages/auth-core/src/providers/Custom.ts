@@ -43,6 +43,12 @@ export interface CustomOptions {
   readonly jwks?: Omit<Jwks.JwksOptions, "uri"> | undefined
   /** Verify tokens with this function instead of as JWTs (opaque tokens, custom checks). */
   readonly verifyToken?: TokenVerifier.VerifyFunction | undefined
+  /** Mirror the issuer's metadata at this server's well-known authorization-server URLs (default true). */
+  readonly mirrorMetadata?: boolean | undefined
+  /** The provider's name in logs (provider modules built on this one set it). */
+  readonly name?: string | undefined
+  /** Start-up warnings (provider modules built on this one set them). */
+  readonly warnings?: ReadonlyArray<string> | undefined
 }
 
 /** Builds the provider and its verifier; settings are validated here, the issuer is not contacted yet. */
@@ -53,14 +59,22 @@ export const make = (
     const issuer = yield* checkUrl("issuer", options.issuer, "issuer")
     yield* checkScopes("scopes", options.scopes ?? [])
     const server = yield* ResourceServer
-    const provider = { name: "custom", authorizationServers: [issuer], scopesSupported: options.scopes, warnings: [] }
+    // one discovery per provider, shared by the key set (when its URL is not given) and the mirrored metadata
+    const discovery = yield* Discovery.make({ issuer })
+    const provider: typeof Provider.Service = {
+      name: options.name ?? "custom",
+      authorizationServers: [issuer],
+      scopesSupported: options.scopes,
+      metadata: options.mirrorMetadata === false ? undefined : discovery.metadata,
+      warnings: options.warnings ?? []
+    }
     if (options.verifyToken !== undefined) {
       return { provider, verifier: TokenVerifier.fromFunction(options.verifyToken) }
     }
     const jwks =
       options.jwksUri !== undefined
         ? yield* Jwks.make({ ...options.jwks, uri: yield* checkUrl("jwksUri", options.jwksUri) })
-        : yield* discoveredJwks(yield* Discovery.make({ issuer }), options.jwks ?? {})
+        : yield* discoveredJwks(discovery, options.jwks ?? {})
     const verifier = yield* JwtVerifier.make({
       issuer,
       audience: options.audience ?? server.resource,

@@ -1,0 +1,44 @@
+/** The guard middleware of the MCP endpoint. */
+import type { Request, RequestHandler } from "express"
+import type { AuthInfo, HttpAnswer, McpAuth } from "@mcp-oauth/auth-core"
+import { authorizationValues, headerValue, writeAnswer } from "./internal/http.js"
+
+/**
+ * An Express request after {@link requireMcpAuth}: `auth` is the MCP SDK's AuthInfo, which the SDK transports hand
+ * to tools (v1 `extra.authInfo`, v2 `ctx.http.authInfo`). A local type, not an augmentation: the SDKs augment
+ * Express's `Request` themselves, and a second declaration would conflict with theirs.
+ */
+export type AuthenticatedRequest = Request & { auth?: AuthInfo.SdkAuthInfo }
+
+const unavailable: HttpAnswer.HttpAnswer = {
+  status: 503,
+  headers: { "content-type": "application/json", "cache-control": "no-store", "retry-after": "5" },
+  body: JSON.stringify({ error: "temporarily_unavailable", error_description: "Authentication is unavailable; try again later" })
+}
+
+/**
+ * Lets a request through only with a valid bearer token for this resource, setting `req.auth`; otherwise answers
+ * with the exact challenge (400, 401, 403, 503, never 500). Mount `express.json()` before it so the JSON-RPC body
+ * is read and per-tool scopes are required here (403 `insufficient_scope`, which clients answer with step-up).
+ */
+export const requireMcpAuth = (auth: McpAuth.McpAuth): RequestHandler => (req, res, next) => {
+  const origin = req.headers.origin
+  if (req.method === "OPTIONS") return writeAnswer(res, auth.preflight(origin))
+  const sessionId = headerValue(req.headers["mcp-session-id"])
+  const body: unknown = req.body
+  auth
+    .guard({
+      authorization: authorizationValues(req),
+      origin,
+      ...(sessionId === undefined ? {} : { sessionId }),
+      ...(body === undefined ? {} : { body })
+    })
+    .catch(() => ({ ok: false, answer: unavailable }) as const)
+    .then((outcome) => {
+      if (!outcome.ok) return writeAnswer(res, outcome.answer)
+      ;(req as AuthenticatedRequest).auth = outcome.sdkAuthInfo
+      for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value)
+      next()
+    })
+    .catch(next)
+}

@@ -1,0 +1,3 @@
+import { adapterSuite } from "./support/suite.js"
+
+adapterSuite(5)
