@@ -44,6 +44,8 @@ export * as Authorization from "./Authorization.js"
 export * as AuthContext from "./AuthContext.js"
 /** Sessions bound to the subject that opened them. */
 export * as SessionBindings from "./SessionBindings.js"
+/** The key-value store of the OAuth proxy. */
+export * as Store from "./Store.js"
 /** CORS for MCP endpoints and metadata. */
 export * as Cors from "./Cors.js"
 /** The framework-neutral HTTP surface adapters wrap. */
