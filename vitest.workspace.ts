@@ -17,5 +17,6 @@ export const projects: Array<TestProjectConfiguration> = [
   project("node", "packages/node", 60_000),
   project("express", "packages/express", 60_000),
   project("hono", "packages/hono", 60_000),
+  project("redis", "packages/redis", 60_000),
   project("examples", "examples", 60_000)
 ]

@@ -1,9 +1,10 @@
 /** The quickstart's environment contract, validated into settings or one clear problem naming the variable. */
 import { ConfigProblem } from "@mcp-oauth/auth-core/ConfigProblem"
 import { ResourceUrl } from "@mcp-oauth/auth-core"
+import { type ConfiguredProvider, isConfiguredProvider, providerNames } from "./providers.js"
 
 /** Which identity provider protects the server. */
-export type ProviderChoice = "dev" | "custom"
+export type ProviderChoice = "dev" | ConfiguredProvider
 
 /** Resolved settings of the quickstart server. */
 export interface QuickstartSettings {
@@ -33,8 +34,8 @@ export const readSettings = (env: NodeJS.ProcessEnv): QuickstartSettings => {
   }
   const scopes = (nonEmpty(env["MCP_OAUTH_SCOPES"]) ?? "mcp").split(/\s+/)
   const provider = nonEmpty(env["MCP_OAUTH_PROVIDER"]) ?? "dev"
-  if (provider !== "dev" && provider !== "custom") {
-    throw problem("MCP_OAUTH_PROVIDER", `${JSON.stringify(provider)} is not one of: dev, custom`)
+  if (provider !== "dev" && !isConfiguredProvider(provider)) {
+    throw problem("MCP_OAUTH_PROVIDER", `${JSON.stringify(provider)} is not one of: ${providerNames.join(", ")}`)
   }
   return { host, port, baseUrl, scopes, provider }
 }

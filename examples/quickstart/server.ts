@@ -1,9 +1,9 @@
 /** The quickstart MCP server, written with the `MCPServer` facade: the signed-in user's profile and an admin tool. */
-import { ConfigProvider, Layer } from "effect"
-import { Custom, type OAuthProvider, oauthCustomProvider } from "@mcp-oauth/auth-core"
+import { oauthCustomProvider } from "@mcp-oauth/auth-core"
 import { MCPServer } from "@mcp-oauth/node/server"
 import { startTestIdp } from "@mcp-oauth/testing"
 import { readSettings } from "./config.js"
+import { providerFromEnv, proxyNames } from "./providers.js"
 
 /** A running quickstart. */
 export interface Quickstart {
@@ -12,15 +12,6 @@ export interface Quickstart {
   readonly devIssuer: string | undefined
   readonly warnings: ReadonlyArray<string>
   readonly close: () => Promise<void>
-}
-
-/** The custom provider configured from the given environment (MCP_OAUTH_ISSUER, ...), instead of process.env. */
-const customFromEnv = (env: NodeJS.ProcessEnv): OAuthProvider => {
-  const entries = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)
-  return {
-    name: "custom",
-    layer: Custom.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(entries)))))
-  }
 }
 
 /** Starts the quickstart from an environment (process.env in `npm start`); bad settings reject with a ConfigProblem. */
@@ -35,7 +26,14 @@ export const startQuickstart = async (env: NodeJS.ProcessEnv): Promise<Quickstar
     const server = new MCPServer({
       name: "mcp-oauth-quickstart",
       version: "0.1.0",
-      oauth: idp !== undefined ? oauthCustomProvider({ issuer: idp.issuer, scopes: [...settings.scopes, "admin"] }) : customFromEnv(env),
+      oauth:
+        settings.provider === "dev"
+          ? oauthCustomProvider({ issuer: idp!.issuer, scopes: [...settings.scopes, "admin"] })
+          : providerFromEnv(
+              settings.provider,
+              // the proxy grants the scopes its consent page shows: the server's, plus admin for the step-up tool
+              proxyNames.has(settings.provider) ? { MCP_OAUTH_PROXY_SCOPES: [...settings.scopes, "admin"].join(" "), ...env } : env
+            ),
       baseUrl: settings.baseUrl,
       host: settings.host,
       scopes: settings.scopes

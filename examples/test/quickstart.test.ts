@@ -140,6 +140,9 @@ describe("npm start", () => {
     [{ MCP_OAUTH_PROVIDER: "custom", MCP_OAUTH_ISSUER: "http://idp.example.com" }, "MCP_OAUTH_ISSUER"],
     [{ MCP_OAUTH_PROVIDER: "custom", MCP_OAUTH_ISSUER: "https://idp.example.com", MCP_OAUTH_JWKS_URI: "ftp://x" }, "MCP_OAUTH_JWKS_URI"],
     [{ MCP_OAUTH_PROVIDER: "okta-typo" }, "MCP_OAUTH_PROVIDER"],
+    [{ MCP_OAUTH_PROVIDER: "auth0" }, "MCP_OAUTH_AUTH0_DOMAIN"],
+    [{ MCP_OAUTH_PROVIDER: "keycloak", MCP_OAUTH_KEYCLOAK_URL: "http://kc.example.com", MCP_OAUTH_KEYCLOAK_REALM: "r" }, "MCP_OAUTH_KEYCLOAK_URL"],
+    [{ MCP_OAUTH_PROVIDER: "supabase" }, "MCP_OAUTH_SUPABASE_URL"],
     [{ MCP_OAUTH_BASE_URL: "http://public.example.com" }, "MCP_OAUTH_BASE_URL"],
     [{ PORT: "http" }, "PORT"]
   ])("ends with one clear line for %j", async (env, variable) => {

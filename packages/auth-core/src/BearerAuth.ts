@@ -69,7 +69,7 @@ export const make: Effect.Effect<Service, never, TokenVerifier | ResourceServer 
     ...new Set([...server.requiredScopes, ...(requirements?.scopes ?? [])])
   ]
 
-  const authenticate = Effect.fn("BearerAuth.authenticate")(function* (
+  const authenticate = Effect.fnUntraced(function* (
     authorization: ReadonlyArray<string>,
     requirements?: Requirements
   ) {

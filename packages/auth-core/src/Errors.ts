@@ -131,7 +131,9 @@ export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>
 }) {
   /** Human-readable summary; names no URL or secret. */
   override get message(): string {
-    return `The identity provider could not be reached (${this.target}: ${this.reason})`
+    return this.target === "store"
+      ? `The state store could not be reached (${this.reason})`
+      : `The identity provider could not be reached (${this.target}: ${this.reason})`
   }
 }
 
@@ -152,3 +154,117 @@ export const isAuthError = (u: unknown): u is AuthError =>
   u instanceof InsufficientScope ||
   u instanceof AccessDenied ||
   u instanceof UpstreamUnavailable
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Errors of the OAuth proxy's endpoints (RFC 6749 §4.1.2.1 / §5.2, RFC 7591 §3.2.2, RFC 8707 §2, RFC 7009 §2.2.1).
+// Each `description` is written by this library, never copied from a request or an upstream answer.
+
+/** An unknown client, or failed client authentication at the token endpoint: 401 `invalid_client`. */
+export class InvalidClient extends Schema.TaggedError<InvalidClient>("@mcp-oauth/auth-core/InvalidClient")(
+  "InvalidClient",
+  {
+    description: Schema.String,
+    /** The client tried HTTP Basic: the 401 then carries `WWW-Authenticate: Basic` (RFC 6749 §5.2). */
+    basic: Schema.optionalWith(Schema.Boolean, { default: () => false })
+  }
+) {
+  /** Human-readable summary. */
+  override get message(): string {
+    return this.description
+  }
+}
+
+/** Unacceptable client metadata at registration: 400 `invalid_client_metadata`. */
+export class InvalidClientMetadata extends Schema.TaggedError<InvalidClientMetadata>(
+  "@mcp-oauth/auth-core/InvalidClientMetadata"
+)("InvalidClientMetadata", { description: Schema.String }) {
+  /** Human-readable summary. */
+  override get message(): string {
+    return this.description
+  }
+}
+
+/** A redirect URI that may not be registered: 400 `invalid_redirect_uri`. */
+export class InvalidRedirectUri extends Schema.TaggedError<InvalidRedirectUri>("@mcp-oauth/auth-core/InvalidRedirectUri")(
+  "InvalidRedirectUri",
+  { description: Schema.String }
+) {
+  /** Human-readable summary. */
+  override get message(): string {
+    return this.description
+  }
+}
+
+/** A code or refresh token that is unknown, used, expired, revoked or someone else's: 400 `invalid_grant`. */
+export class InvalidGrant extends Schema.TaggedError<InvalidGrant>("@mcp-oauth/auth-core/InvalidGrant")(
+  "InvalidGrant",
+  { description: Schema.String }
+) {
+  /** Human-readable summary. */
+  override get message(): string {
+    return this.description
+  }
+}
+
+/** A `resource` other than this server (RFC 8707 §2): 400 `invalid_target`. */
+export class InvalidTarget extends Schema.TaggedError<InvalidTarget>("@mcp-oauth/auth-core/InvalidTarget")(
+  "InvalidTarget",
+  { description: Schema.String }
+) {
+  /** Human-readable summary. */
+  override get message(): string {
+    return this.description
+  }
+}
+
+/** A scope this server does not offer, or wider than granted: 400 `invalid_scope`. */
+export class InvalidScope extends Schema.TaggedError<InvalidScope>("@mcp-oauth/auth-core/InvalidScope")(
+  "InvalidScope",
+  { description: Schema.String }
+) {
+  /** Human-readable summary. */
+  override get message(): string {
+    return this.description
+  }
+}
+
+/** A grant type or response type this server or this client does not support. */
+export class UnsupportedGrant extends Schema.TaggedError<UnsupportedGrant>("@mcp-oauth/auth-core/UnsupportedGrant")(
+  "UnsupportedGrant",
+  {
+    /** Which OAuth error it becomes. */
+    error: Schema.Literal("unsupported_grant_type", "unsupported_response_type", "unauthorized_client"),
+    description: Schema.String
+  }
+) {
+  /** Human-readable summary. */
+  override get message(): string {
+    return this.description
+  }
+}
+
+/** Too many requests from one source: 429 with `Retry-After`. */
+export class RateLimited extends Schema.TaggedError<RateLimited>("@mcp-oauth/auth-core/RateLimited")("RateLimited", {
+  /** What was limited, e.g. "registration". */
+  target: Schema.String,
+  retryAfterSeconds: Schema.Number
+}) {
+  /** Human-readable summary. */
+  override get message(): string {
+    return `Too many ${this.target} requests; try again later`
+  }
+}
+
+/** Every error an OAuth proxy endpoint can fail with. */
+export type OAuthEndpointError =
+  | InvalidRequest
+  | AccessDenied
+  | UpstreamUnavailable
+  | InvalidClient
+  | InvalidClientMetadata
+  | InvalidRedirectUri
+  | InvalidGrant
+  | InvalidTarget
+  | InvalidScope
+  | UnsupportedGrant
+  | RateLimited

@@ -10,6 +10,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Runtime from "effect/Runtime"
 import { type SdkAuthInfo, type AuthInfo, toSdkAuthInfo } from "./AuthInfo.js"
 import { BearerAuth, layer as BearerAuthLayer, type Requirements } from "./BearerAuth.js"
 import { ConfigProblem } from "./ConfigProblem.js"
@@ -21,8 +22,9 @@ import type { ScopeImplications } from "./ScopeHierarchy.js"
 import * as SessionBindings from "./SessionBindings.js"
 import { fromAuthError, type HttpAnswer } from "./HttpAnswer.js"
 import * as ProtectedResource from "./ProtectedResource.js"
-import { Provider } from "./Provider.js"
+import { type BodyProblem, Provider, type ProviderRequest } from "./Provider.js"
 import { ResourceServer, layer as ResourceServerLayer, type ResourceServerOptions } from "./ResourceServer.js"
+import * as Store from "./Store.js"
 import type { TokenVerifier } from "./TokenVerifier.js"
 import * as OutboundHttp from "./internal/outboundHttp.js"
 
@@ -37,11 +39,22 @@ export interface McpAuthOptions extends Cors.CorsOptions {
   readonly sessions?: SessionBindings.SessionBindings | undefined
 }
 
-/** A request as the routes see it. */
+/** A request as the routes see it. The optional fields are read only by a provider's own routes (proxy mode). */
 export interface RouteRequest {
   readonly method: string
   readonly pathname: string
   readonly origin?: string | undefined
+  /** The query string, with or without its leading `?`. */
+  readonly search?: string | undefined
+  /** Request headers by lower-case name, e.g. node's `req.headers` or `Object.fromEntries(request.headers)`. */
+  readonly headers?: Readonly<Record<string, string | ReadonlyArray<string> | undefined>> | undefined
+  /** The network peer's address (the socket's, never a forwarded one). */
+  readonly remoteAddress?: string | undefined
+  /**
+   * Reads the raw body, resolving to `too_large` as soon as more than `maxBytes` arrived. Called at most once, and
+   * only for a provider route that takes a body, so adapters never buffer bodies for other requests.
+   */
+  readonly readBody?: ((maxBytes: number) => Promise<Uint8Array | BodyProblem>) | undefined
 }
 
 /** A request as the guard sees it: every `Authorization` header value, nothing from the query or body. */
@@ -71,8 +84,10 @@ export interface McpAuth {
   readonly mcpPath: string
   /** The provider's start-up warnings. */
   readonly warnings: ReadonlyArray<string>
-  /** Answers the metadata documents and their preflights; undefined for any other path. */
+  /** Answers the metadata documents, their preflights and the provider's routes; undefined for any other path. */
   readonly route: (request: RouteRequest) => Promise<HttpAnswer | undefined>
+  /** Whether a path is one of the provider's own routes (which need the query, headers and body). */
+  readonly isProviderRoute: (pathname: string) => boolean
   /** Whether a path is the MCP endpoint or below it, and so needs a token. */
   readonly isProtected: (pathname: string) => boolean
   /** The answer to a CORS preflight on the MCP endpoint. */
@@ -117,6 +132,8 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     throw new ConfigProblem({ setting: "auth", problem: Cause.pretty(exit.cause).split("\n")[0] ?? "could not start" })
   }
   const { server, provider, bearer, metadata } = exit.value
+  // the built runtime: running on it directly keeps the layer's error out of every request's type
+  const runPromiseExit = Runtime.runPromiseExit(await runtime.runtime())
   const metadataBody = JSON.stringify(metadata)
   const metadataPaths = new Set(server.metadataPaths)
   const mcpPath = server.mcpPath
@@ -125,7 +142,44 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
   const otherSubject = new AccessDenied({ description: "This session belongs to another user" })
 
   const mirrored = provider.metadata
+  const providerRoutes = provider.routes
+  const providerPaths = new Set(providerRoutes?.paths ?? [])
+  const isProviderRoute = (pathname: string): boolean => providerPaths.has(pathname)
+
+  const toProviderRequest = (request: RouteRequest): ProviderRequest => {
+    let consumed = false
+    const headers = request.headers ?? {}
+    return {
+      method: request.method.toUpperCase(),
+      pathname: request.pathname,
+      query: new URLSearchParams(request.search ?? ""),
+      header: (name) => {
+        const value = headers[name.toLowerCase()]
+        return value === undefined ? undefined : typeof value === "string" ? value : value.join(", ")
+      },
+      remoteAddress: request.remoteAddress,
+      body: (maxBytes) =>
+        Effect.suspend(() => {
+          const read = request.readBody
+          if (consumed || read === undefined) return Effect.fail<BodyProblem>("unreadable")
+          consumed = true
+          return Effect.tryPromise({ try: () => read(maxBytes), catch: (): BodyProblem => "unreadable" }).pipe(
+            Effect.flatMap((body) => (typeof body === "string" ? Effect.fail(body) : Effect.succeed(body)))
+          )
+        })
+    }
+  }
+
+  const routeToProvider = async (routes: NonNullable<typeof providerRoutes>, request: RouteRequest): Promise<HttpAnswer> => {
+    const exit = await runtime.runPromiseExit(routes.handle(toProviderRequest(request)))
+    if (Exit.isSuccess(exit)) return exit.value
+    // a defect is a bug, not a verdict: never a 500 with details, and the request can be retried
+    await runtime.runPromise(Effect.logError("mcp-oauth provider route defect", Cause.squash(exit.cause)))
+    return unavailable
+  }
+
   const route = async (request: RouteRequest): Promise<HttpAnswer | undefined> => {
+    if (providerRoutes !== undefined && providerPaths.has(request.pathname)) return routeToProvider(providerRoutes, request)
     if (mirrored !== undefined && mirroredPaths.has(request.pathname)) return mirror(request.method, mirrored)
     if (!metadataPaths.has(request.pathname)) return undefined
     const method = request.method.toUpperCase()
@@ -166,7 +220,10 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     headers: { ...answer.headers, ...Cors.responseHeaders(options, origin) }
   })
 
+  let disposed = false
   const guard = async (request: GuardRequest): Promise<GuardOutcome> => {
+    // after dispose the layers' resources are gone: no verdict can be trusted, so the request is answered as retryable
+    if (disposed) return { ok: false, answer: withCors(unavailable, request.origin) }
     if (!Cors.originAllowed(options, request.origin)) {
       return {
         ok: false,
@@ -185,29 +242,25 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
       scopes: [...new Set([...(request.requirements?.scopes ?? []), ...operationScopes])]
     }
     const sessionId = request.sessionId
-    const exit = await runtime.runPromiseExit(
-      Effect.either(
-        bearer.authenticate(request.authorization, requirements).pipe(
-          Effect.filterOrFail(
-            (info) => sessionId === undefined || sessions.allows(sessionId, info),
-            () => otherSubject
-          )
-        )
-      )
-    )
+    // the request's one trip through the runtime; the verdict is read from the Exit, with no further Effect steps
+    const exit = await runPromiseExit(bearer.authenticate(request.authorization, requirements))
     if (Exit.isFailure(exit)) {
+      const failure = Cause.failureOption(exit.cause)
+      if (failure._tag === "Some") {
+        return { ok: false, answer: withCors(bearer.answer(failure.value, requirements), request.origin) }
+      }
       // a defect is a bug in a verifier, not a verdict on the token; the request can be retried
       await runtime.runPromise(Effect.logError("mcp-oauth guard defect", Cause.squash(exit.cause)))
       return { ok: false, answer: withCors(unavailable, request.origin) }
     }
-    const result = exit.value
-    if (Either.isLeft(result)) {
-      return { ok: false, answer: withCors(bearer.answer(result.left, requirements), request.origin) }
+    const info = exit.value
+    if (sessionId !== undefined && !sessions.allows(sessionId, info)) {
+      return { ok: false, answer: withCors(bearer.answer(otherSubject, requirements), request.origin) }
     }
     return {
       ok: true,
-      authInfo: result.right,
-      sdkAuthInfo: toSdkAuthInfo(result.right, server.resource),
+      authInfo: info,
+      sdkAuthInfo: toSdkAuthInfo(info, server.resource),
       headers: Cors.responseHeaders(options, request.origin)
     }
   }
@@ -226,25 +279,41 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     mcpPath,
     warnings: provider.warnings,
     route,
+    isProviderRoute,
     isProtected,
     preflight: (origin) => ({ status: 204, headers: Cors.preflightHeaders(options, origin) }),
     guard,
     authorizeBody,
     policy,
     scopeImplications: server.scopeImplications,
-    dispose: () => runtime.dispose()
+    dispose: () => {
+      disposed = true
+      return runtime.dispose()
+    }
   }
+}
+
+/** Options of {@link layer}. */
+export interface LayerOptions {
+  /**
+   * The store the provider keeps its state in (the OAuth proxy's clients, codes, grants). Default: in memory, for
+   * this instance only; give every instance the same shared store (e.g. `@mcp-oauth/redis`) to run several.
+   */
+  readonly store?: Layer.Layer<Store.Store, ConfigProblem> | undefined
 }
 
 /**
  * Assembles the layer {@link make} needs: the resource configuration, a provider layer, the guard,
- * and an outbound HTTP client that never follows redirects.
+ * an outbound HTTP client that never follows redirects, and the store.
  */
 export const layer = <E>(
   resource: ResourceServerOptions,
-  provider: Layer.Layer<Provider | TokenVerifier, E, ResourceServer | HttpClient.HttpClient>
+  provider: Layer.Layer<Provider | TokenVerifier, E, ResourceServer | HttpClient.HttpClient | Store.Store>,
+  options: LayerOptions = {}
 ): McpAuthLayer<E | ConfigProblem> =>
   BearerAuthLayer.pipe(
     Layer.provideMerge(provider),
-    Layer.provideMerge(Layer.merge(ResourceServerLayer(resource), OutboundHttp.layer))
+    Layer.provideMerge(
+      Layer.mergeAll(ResourceServerLayer(resource), OutboundHttp.layer, options.store ?? Store.layerMemory())
+    )
   )

@@ -106,7 +106,9 @@ export const makeMemory = (options: { readonly maxEntries?: number } = {}): Effe
         withNow((now) => {
           const entry = live(key, now)
           const count = (entry === undefined ? 0 : Number(entry.value)) + 1
-          entries.set(key, { value: String(count), expiresAt: entry?.expiresAt ?? now + Duration.toMillis(window) })
+          // a new counter goes through the bounded insert; an existing one keeps the window of its first increment
+          if (entry === undefined) put(key, String(count), window, now)
+          else entries.set(key, { value: String(count), expiresAt: entry.expiresAt })
           return count
         })
     }

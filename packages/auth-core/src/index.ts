@@ -54,5 +54,43 @@ export * as McpAuth from "./McpAuth.js"
 export type { OAuthProvider } from "./OAuthProvider.js"
 /** A custom authorization server. */
 export * as Custom from "./providers/Custom.js"
+/** RFC 7662 token introspection for opaque access tokens. */
+export * as IntrospectionVerifier from "./IntrospectionVerifier.js"
+/** Several authorization servers at once. */
+export * as MultiIssuer from "./MultiIssuer.js"
+/** An authorization server whose opaque tokens are introspected. */
+export * as Introspection from "./providers/Introspection.js"
+/** Auth0 (remote mode). */
+export * as Auth0 from "./providers/Auth0.js"
+/** WorkOS AuthKit (remote mode). */
+export * as WorkOS from "./providers/WorkOS.js"
+/** Clerk (remote mode). */
+export * as Clerk from "./providers/Clerk.js"
+/** Supabase Auth (remote mode). */
+export * as Supabase from "./providers/Supabase.js"
+/** Keycloak (remote mode). */
+export * as Keycloak from "./providers/Keycloak.js"
+/** Better Auth (remote mode). */
+export * as BetterAuth from "./providers/BetterAuth.js"
 /** Provider factories with the names the seed framework uses. */
 export { oauthCustomProvider } from "./providers/Custom.js"
+/** Introspection for the `MCPServer` facade. */
+export { oauthIntrospectionProvider } from "./providers/Introspection.js"
+/** Several issuers for the `MCPServer` facade. */
+export { oauthMultiIssuerProvider } from "./MultiIssuer.js"
+/** Auth0 for the `MCPServer` facade. */
+export { oauthAuth0Provider } from "./providers/Auth0.js"
+/** WorkOS AuthKit for the `MCPServer` facade. */
+export { oauthWorkOSProvider } from "./providers/WorkOS.js"
+/** Clerk for the `MCPServer` facade. */
+export { oauthClerkProvider } from "./providers/Clerk.js"
+/** Supabase for the `MCPServer` facade. */
+export { oauthSupabaseProvider } from "./providers/Supabase.js"
+/** Keycloak for the `MCPServer` facade. */
+export { oauthKeycloakProvider } from "./providers/Keycloak.js"
+/** Better Auth for the `MCPServer` facade. */
+export { oauthBetterAuthProvider } from "./providers/BetterAuth.js"
+/** The OAuth proxy for identity providers without dynamic client registration. */
+export * as OAuthProxy from "./proxy/OAuthProxy.js"
+/** The OAuth proxy for the `MCPServer` facade. */
+export { oauthProxy } from "./proxy/OAuthProxy.js"

@@ -1,23 +1,36 @@
 /** The Express router serving the metadata documents and CORS preflights of the MCP endpoint. */
 import { Router } from "express"
 import type { McpAuth } from "@mcp-oauth/auth-core"
-import { pathnameOf, writeAnswer } from "./internal/http.js"
+import { pathnameOf, readRawBody, writeAnswer } from "./internal/http.js"
 
 /**
  * A router to mount at the application root, before the MCP routes: it answers the protected resource metadata
- * (RFC 9728) at its well-known paths, and CORS preflights on the MCP endpoint and below (Express would otherwise
- * answer them itself with a bare `Allow`). Everything else goes on to the next handler.
+ * (RFC 9728) at its well-known paths, CORS preflights on the MCP endpoint and below (Express would otherwise
+ * answer them itself with a bare `Allow`), and the provider's own routes (the OAuth proxy's endpoints; mount the
+ * router before body parsers so it reads their bodies itself). Everything else goes on to the next handler.
  */
 export const mcpAuthRouter = (auth: McpAuth.McpAuth): Router => {
   const router = Router()
   router.use((req, res, next) => {
     const pathname = pathnameOf(req.originalUrl)
     const origin = req.headers.origin
-    auth.route({ method: req.method, pathname, origin }).then((answer) => {
-      if (answer !== undefined) return writeAnswer(res, answer)
-      if (req.method === "OPTIONS" && auth.isProtected(pathname)) return writeAnswer(res, auth.preflight(origin))
-      next()
-    }, next)
+    const query = req.originalUrl.indexOf("?")
+    auth
+      .route({
+        method: req.method,
+        pathname,
+        origin,
+        // the provider's own routes (OAuth proxy) read the query, headers and, for their POSTs only, a capped body
+        search: query < 0 ? "" : req.originalUrl.slice(query),
+        headers: req.headers,
+        remoteAddress: req.socket.remoteAddress,
+        readBody: (maxBytes) => readRawBody(req, maxBytes)
+      })
+      .then((answer) => {
+        if (answer !== undefined) return writeAnswer(res, answer)
+        if (req.method === "OPTIONS" && auth.isProtected(pathname)) return writeAnswer(res, auth.preflight(origin))
+        next()
+      }, next)
   })
   return router
 }

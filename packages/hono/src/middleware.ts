@@ -8,15 +8,72 @@ export type McpAuthEnv = { Variables: { auth: AuthInfo.AuthInfo; sdkAuthInfo: Au
 
 const answer = HttpAnswer.toResponse
 
+/** Options of {@link mcpAuthRoutes}. */
+export interface McpAuthRoutesOptions {
+  /**
+   * The network peer's address, for the OAuth proxy's per-source rate limits (default: the socket address under
+   * `@hono/node-server`, else unknown). Hono has no runtime-neutral way to read it.
+   */
+  readonly remoteAddress?: ((c: Context) => string | undefined) | undefined
+}
+
+const nodeRemoteAddress = (c: Context): string | undefined => {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined
+  const address = env?.incoming?.socket?.remoteAddress
+  return typeof address === "string" ? address : undefined
+}
+
+/** Reads a web request body, at most `limit` bytes. */
+const readBody = async (request: Request, limit: number): Promise<Uint8Array | "too_large" | "unreadable"> => {
+  if (Number(request.headers.get("content-length") ?? 0) > limit) return "too_large"
+  if (request.body === null) return new Uint8Array()
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  try {
+    const reader = request.body.getReader()
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      size += next.value.byteLength
+      if (size > limit) {
+        reader.cancel().catch(() => undefined)
+        return "too_large"
+      }
+      chunks.push(next.value)
+    }
+  } catch {
+    return "unreadable"
+  }
+  const body = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    body.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return body
+}
+
 /**
- * The protected resource metadata documents (both well-known URLs) and CORS preflights on the MCP endpoint.
- * Mount it before everything else: `app.route("/", mcpAuthRoutes(auth))`.
+ * The protected resource metadata documents (both well-known URLs), CORS preflights on the MCP endpoint, and the
+ * provider's own routes (the OAuth proxy's endpoints). Mount it before everything else: `app.route("/", mcpAuthRoutes(auth))`.
  */
-export const mcpAuthRoutes = (auth: McpAuth.McpAuth): Hono => {
+export const mcpAuthRoutes = (auth: McpAuth.McpAuth, options: McpAuthRoutesOptions = {}): Hono => {
   const routes = new Hono()
   routes.use(async (c, next) => {
     const origin = c.req.header("origin")
-    const routed = await auth.route({ method: c.req.method, pathname: c.req.path, origin })
+    const raw = c.req.raw
+    const routed = await auth.route(
+      auth.isProviderRoute(c.req.path)
+        ? {
+            method: c.req.method,
+            pathname: c.req.path,
+            origin,
+            // the provider's own routes read the query, headers and, for their POSTs only, a capped body
+            search: new URL(raw.url).search,
+            headers: Object.fromEntries(raw.headers),
+            remoteAddress: (options.remoteAddress ?? nodeRemoteAddress)(c),
+            readBody: (maxBytes) => readBody(raw, maxBytes)
+          }
+        : { method: c.req.method, pathname: c.req.path, origin }
+    )
     if (routed !== undefined) return answer(routed)
     if (c.req.method === "OPTIONS" && auth.isProtected(c.req.path)) return answer(auth.preflight(origin))
     await next()

@@ -47,6 +47,8 @@ export interface MCPServerOptions {
   readonly scopeImplications?: ScopeHierarchy.ScopeImplications | undefined
   /** Leave tools the caller may not call out of `tools/list` (default true). */
   readonly hideForbiddenTools?: boolean | undefined
+  /** Where the OAuth proxy keeps its state (default in memory; `@mcp-oauth/redis` for several instances). */
+  readonly store?: McpAuth.LayerOptions["store"]
 }
 
 const isCallToolResult = (value: unknown): value is CallToolResult =>
@@ -93,7 +95,8 @@ export class MCPServer {
     const auth = await McpAuth.make(
       McpAuth.layer(
         { resource: `${baseUrl}/mcp`, resourceSetting: "baseUrl", resourceName: this.#options.name, scopesSupported: scopes, requiredScopes: scopes, scopeImplications: implications },
-        this.#options.oauth.layer
+        this.#options.oauth.layer,
+        { store: this.#options.store }
       )
     )
     for (const tool of this.#tools) if (tool.requires !== undefined) auth.policy.set("tool", tool.name, tool.requires)

@@ -1,7 +1,7 @@
 /** The node:http guard: metadata routes, CORS and bearer verification in front of an MCP request handler. */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { AuthInfo, McpAuth } from "@mcp-oauth/auth-core"
-import { readJsonBody } from "./readJsonBody.js"
+import { readJsonBody, readRawBody } from "./readJsonBody.js"
 import { writeAnswer } from "./writeAnswer.js"
 
 /** A node:http request as the MCP SDK reads it: `auth` is the SDK's AuthInfo. */
@@ -22,11 +22,12 @@ export const authorizationValues = (req: IncomingMessage): Array<string> => {
   return values
 }
 
-const pathnameOf = (req: IncomingMessage): string => {
+const urlOf = (req: IncomingMessage): { readonly pathname: string; readonly search: string } => {
   try {
-    return new URL(req.url ?? "/", "http://localhost").pathname
+    const url = new URL(req.url ?? "/", "http://localhost")
+    return { pathname: url.pathname, search: url.search }
   } catch {
-    return "/"
+    return { pathname: "/", search: "" }
   }
 }
 
@@ -35,10 +36,19 @@ const pathnameOf = (req: IncomingMessage): string => {
  * requests to the MCP endpoint through only with a valid token, setting `req.auth`. Other paths go to `next` untouched.
  */
 export const protect = (auth: McpAuth.McpAuth, next: NodeHandler): NodeHandler => async (req, res) => {
-  const pathname = pathnameOf(req)
+  const { pathname, search } = urlOf(req)
   const origin = req.headers.origin
   const method = req.method ?? "GET"
-  const routed = await auth.route({ method, pathname, origin })
+  // the provider's own routes (OAuth proxy) read the query, headers and, for their POSTs only, a capped body
+  const routed = await auth.route({
+    method,
+    pathname,
+    origin,
+    search,
+    headers: req.headers,
+    remoteAddress: req.socket.remoteAddress,
+    readBody: (maxBytes) => readRawBody(req, maxBytes)
+  })
   if (routed !== undefined) return writeAnswer(res, routed)
   if (!auth.isProtected(pathname)) return next(req, res)
   if (method === "OPTIONS") return writeAnswer(res, auth.preflight(origin))

@@ -30,3 +30,23 @@ export const readJsonBody = async (req: IncomingMessage, limit = maxBodyBytes): 
     return { kind: "invalid" }
   }
 }
+
+/**
+ * Reads a raw body, resolving to `too_large` as soon as more than `limit` bytes are declared or arrive (the OAuth
+ * proxy's POST routes read theirs through this, with their own small caps).
+ */
+export const readRawBody = async (req: IncomingMessage, limit: number): Promise<Uint8Array | "too_large" | "unreadable"> => {
+  if (Number(req.headers["content-length"] ?? 0) > limit) return "too_large"
+  const chunks: Array<Buffer> = []
+  let size = 0
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length
+      if (size > limit) return "too_large"
+      chunks.push(chunk as Buffer)
+    }
+  } catch {
+    return "unreadable"
+  }
+  return new Uint8Array(Buffer.concat(chunks))
+}

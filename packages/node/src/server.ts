@@ -6,4 +6,14 @@
  */
 
 export { MCPServer, type MCPServerOptions, type ToolContext, type ToolDefinition } from "./MCPServer.js"
-export { oauthCustomProvider, type OAuthProvider } from "@mcp-oauth/auth-core"
+export {
+  oauthAuth0Provider,
+  oauthBetterAuthProvider,
+  oauthClerkProvider,
+  oauthCustomProvider,
+  oauthKeycloakProvider,
+  oauthProxy,
+  oauthSupabaseProvider,
+  oauthWorkOSProvider,
+  type OAuthProvider
+} from "@mcp-oauth/auth-core"

@@ -20,7 +20,66 @@ export interface BrowserDriverOptions {
   readonly maxRedirects?: number
   /** The fetch used for every request (default the global fetch). */
   readonly fetch?: typeof globalThis.fetch
+  /**
+   * Approve consent pages met during a navigation (default false): an HTML page with a POST form is submitted with
+   * its hidden fields and its `approve` button (or its first submit button), as a user clicking "Allow" would.
+   */
+  readonly approveConsent?: boolean
 }
+
+/** A POST form found in an HTML page. */
+export interface HtmlForm {
+  /** The absolute URL the form posts to. */
+  readonly action: string
+  /** The fields a click on the chosen button submits. */
+  readonly fields: ReadonlyArray<readonly [string, string]>
+}
+
+const decodeEntities = (text: string): string =>
+  text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (whole, entity: string) => {
+    const e = entity.toLowerCase()
+    if (e.startsWith("#x")) return String.fromCodePoint(parseInt(e.slice(2), 16))
+    if (e.startsWith("#")) return String.fromCodePoint(parseInt(e.slice(1), 10))
+    return ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" } as Record<string, string>)[e] ?? whole
+  })
+
+const attributesOf = (tag: string): Map<string, string> => {
+  const attributes = new Map<string, string>()
+  for (const m of tag.matchAll(/([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g)) {
+    attributes.set(m[1]!.toLowerCase(), decodeEntities(m[2] ?? m[3] ?? m[4] ?? ""))
+  }
+  return attributes
+}
+
+/**
+ * The first POST form of a page, with its hidden inputs and the button `submit` (by value, e.g. `approve`; default
+ * the first submit button). Undefined when the page has no POST form.
+ */
+export const findPostForm = (html: string, pageUrl: string | URL, submit?: string): HtmlForm | undefined => {
+  for (const form of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
+    const attributes = attributesOf(form[1]!)
+    if ((attributes.get("method") ?? "get").toLowerCase() !== "post") continue
+    const fields: Array<readonly [string, string]> = []
+    for (const input of form[2]!.matchAll(/<input\b([^>]*)>/gi)) {
+      const a = attributesOf(input[1]!)
+      const name = a.get("name")
+      if (name !== undefined && (a.get("type") ?? "text").toLowerCase() === "hidden") fields.push([name, a.get("value") ?? ""])
+    }
+    const buttons = [...form[2]!.matchAll(/<button\b([^>]*)>/gi)]
+      .map((b) => attributesOf(b[1]!))
+      .filter((a) => (a.get("type") ?? "submit").toLowerCase() === "submit")
+    const button = (submit === undefined ? undefined : buttons.find((a) => a.get("value") === submit)) ?? buttons[0]
+    const buttonName = button?.get("name")
+    if (button !== undefined && buttonName !== undefined) fields.push([buttonName, button.get("value") ?? ""])
+    return { action: new URL(attributes.get("action") ?? "", pageUrl).href, fields }
+  }
+  return undefined
+}
+
+const isLoopbackHost = (host: string): boolean => host === "localhost" || host === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(host)
+
+/** Browsers treat https and loopback http as secure contexts, where `Secure` cookies are set and sent. */
+const isSecureContext = (url: URL): boolean => url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname))
 
 /** One step of a navigation, for debugging failed flows. */
 export interface NavigationStep {
@@ -84,6 +143,10 @@ const parseSetCookie = (header: string, url: URL, now: number): Cookie | undefin
     }
   }
   if (domain !== undefined && host !== domain && !host.endsWith(`.${domain}`)) return undefined
+  const name = pair.slice(0, eq).trim()
+  // cookie prefixes (RFC 6265bis §4.1.3), enforced as browsers do
+  if ((name.startsWith("__Secure-") || name.startsWith("__Host-")) && (!secure || !isSecureContext(url))) return undefined
+  if (name.startsWith("__Host-") && (domain !== undefined || path !== "/")) return undefined
   return {
     name: pair.slice(0, eq).trim(),
     value: pair.slice(eq + 1).trim(),
@@ -103,10 +166,12 @@ export class BrowserDriver {
   readonly #cookies = new Map<string, Cookie>()
   readonly #fetch: typeof globalThis.fetch
   readonly #maxRedirects: number
+  readonly #approveConsent: boolean
 
   constructor(options: BrowserDriverOptions = {}) {
     this.#fetch = options.fetch ?? globalThis.fetch
     this.#maxRedirects = options.maxRedirects ?? 20
+    this.#approveConsent = options.approveConsent ?? false
   }
 
   /** The `Cookie` header value this browser would send to `url`. */
@@ -122,7 +187,7 @@ export class BrowserDriver {
       }
       const hostOk = cookie.hostOnly ? cookie.host === host : host === cookie.host || host.endsWith(`.${cookie.host}`)
       if (!hostOk || !pathMatches(target.pathname, cookie.path)) continue
-      if (cookie.secure && target.protocol !== "https:") continue
+      if (cookie.secure && !isSecureContext(target)) continue
       matching.push(cookie)
     }
     matching.sort((a, b) => b.path.length - a.path.length)
@@ -152,9 +217,12 @@ export class BrowserDriver {
   async navigate(url: string | URL, target: string): Promise<URL> {
     let current = new URL(url)
     const steps: Array<NavigationStep> = []
+    let pending: RequestInit | undefined
+    let consents = 0
     for (let hop = 0; hop <= this.#maxRedirects; hop++) {
       if (current.href.startsWith(target)) return current
-      const response = await this.request(current)
+      const response = await this.request(current, pending)
+      pending = undefined
       steps.push({ url: current.href, status: response.status })
       const location = response.headers.get("location")
       if (response.status >= 300 && response.status < 400 && location !== null) {
@@ -162,8 +230,23 @@ export class BrowserDriver {
         current = new URL(location, current)
         continue
       }
-      const body = (await response.text()).slice(0, 500)
-      throw new NavigationError(`navigation stopped before reaching ${target}`, steps, response.status, body)
+      const text = await response.text()
+      const form =
+        this.#approveConsent && response.status === 200 && /text\/html/i.test(response.headers.get("content-type") ?? "") && consents < 3
+          ? findPostForm(text, current, "approve")
+          : undefined
+      if (form !== undefined) {
+        // the user clicks the approve button: the browser POSTs the form with its Origin
+        consents++
+        pending = {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded", origin: current.origin },
+          body: new URLSearchParams(form.fields.map(([n, v]) => [n, v])).toString()
+        }
+        current = new URL(form.action)
+        continue
+      }
+      throw new NavigationError(`navigation stopped before reaching ${target}`, steps, response.status, text.slice(0, 500))
     }
     throw new NavigationError(`more than ${this.#maxRedirects} redirects`, steps, 0, "")
   }

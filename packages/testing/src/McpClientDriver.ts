@@ -28,6 +28,11 @@ export interface ConnectOptions {
   readonly redirectUrl?: string
   /** The browser profile (default a fresh one). */
   readonly browser?: BrowserDriver
+  /**
+   * Let the default browser approve consent pages it meets (an OAuth proxy's own consent); ignored when `browser`
+   * is given (configure that one instead). Default false.
+   */
+  readonly approveConsent?: boolean
 }
 
 /** The tokens as the SDK stored them. */
@@ -89,7 +94,7 @@ export class HeadlessOAuthClientProvider<D extends DriverDiscoveryState = Driver
   #callback: URL | undefined
 
   constructor(options: Omit<ConnectOptions, "url"> & { readonly clientName: string }) {
-    this.browser = options.browser ?? new BrowserDriver()
+    this.browser = options.browser ?? new BrowserDriver(options.approveConsent === true ? { approveConsent: true } : {})
     this.#redirectUrl = options.redirectUrl ?? DEFAULT_REDIRECT_URI
     this.#loginHint = options.loginHint
     this.#metadata = {

@@ -63,7 +63,22 @@ export interface TestIdpOptions {
    * Any `login_hint` logs in: unknown accounts just have no claims besides `sub`.
    */
   readonly users?: Readonly<Record<string, TestUser>>
+  /**
+   * Mounts the IdP under this path: the issuer becomes `http://127.0.0.1:<port><issuerPath>` and every endpoint
+   * (discovery, keys, registration, authorization, token, the interaction route) lives under it, as oidc-provider
+   * does when mounted. `"/realms/test"` plays a Keycloak realm (discovery at `{issuer}/.well-known/openid-configuration`,
+   * none at the RFC 8414 path-inserted location); `"/"` plays Auth0's trailing-slash issuer. Default: no path.
+   */
+  readonly issuerPath?: string
+  /**
+   * Endpoint paths relative to the issuer, passed to oidc-provider's `routes` (e.g. Keycloak's
+   * `{ jwks: "/protocol/openid-connect/certs", token: "/protocol/openid-connect/token" }`). Default oidc-provider's.
+   */
+  readonly routes?: TestIdpRoutes
 }
+
+/** Endpoint paths of the test IdP relative to its issuer, each beginning with `/` (oidc-provider's `routes`). */
+export type TestIdpRoutes = NonNullable<Configuration["routes"]>
 
 /** Faults that can be switched on and off while the IdP runs. */
 export interface TestIdpFaults {
@@ -82,7 +97,7 @@ export interface RegisteredClient {
 
 /** A running test IdP. */
 export interface TestIdp {
-  /** The issuer identifier, `http://127.0.0.1:<port>` (no trailing slash). */
+  /** The issuer identifier, `http://127.0.0.1:<port>` plus `issuerPath` when given (by default no path, no trailing slash). */
   readonly issuer: string
   /** The JWKS endpoint. */
   readonly jwksUri: string
@@ -96,9 +111,12 @@ export interface TestIdp {
   readonly provider: Provider
   /** Faults switchable at run time. */
   readonly faults: TestIdpFaults
-  /** An absolute URL on the IdP for `path` (e.g. `/.well-known/openid-configuration`). */
+  /** An absolute URL on the IdP for `path`, relative to the issuer (e.g. `/.well-known/openid-configuration`). */
   readonly url: (path: string) => string
-  /** How many requests reached `path` (e.g. `/jwks`; `/interaction/*` matches a prefix), or all paths when omitted. */
+  /**
+   * How many requests reached `path` (the full request path, e.g. `/jwks`, or `/realms/test/jwks` with an `issuerPath`;
+   * `/interaction/*` matches a prefix), or all paths when omitted.
+   */
   readonly requests: (path?: string) => number
   /** Resets the request counters. */
   readonly resetRequests: () => void
@@ -158,6 +176,12 @@ export const startTestIdp = async (options: TestIdpOptions): Promise<TestIdp> =>
   }
   const key = await keyPair(keyKindOf(algorithm))
   const signingJwk = { ...key.privateJwk, kid: `test-${algorithm.toLowerCase()}`, alg: algorithm, use: "sig" }
+  const issuerPath = options.issuerPath ?? ""
+  if (issuerPath !== "" && !issuerPath.startsWith("/")) throw new TypeError("startTestIdp: issuerPath must begin with /")
+  // the prefix every endpoint lives under (oidc-provider drops the issuer's trailing slash the same way)
+  const mountPath = issuerPath.replace(/\/+$/, "")
+  const routes: TestIdpRoutes = { ...options.routes }
+  const jwksPath = `${mountPath}${routes.jwks ?? "/jwks"}`
 
   const counter = new RequestCounter()
   const faults: TestIdpFaults = { jwks: null }
@@ -166,9 +190,18 @@ export const startTestIdp = async (options: TestIdpOptions): Promise<TestIdp> =>
   const server = http.createServer((req, res) => {
     const path = requestPath(req)
     counter.record(path)
-    if (path === "/jwks" && applyFault(faults.jwks, res)) return
+    if (path === jwksPath && applyFault(faults.jwks, res)) return
     if (provider === undefined || handle === undefined) return sendJson(res, 503, { error: "temporarily_unavailable" })
-    if (path.startsWith("/interaction/")) {
+    if (mountPath !== "") {
+      if (path !== mountPath && !path.startsWith(`${mountPath}/`)) {
+        return sendJson(res, 404, { error: "invalid_request", error_description: "unrecognized route" })
+      }
+      // mounted as Express mounts it (`app.use(mountPath, provider.callback())`): oidc-provider routes on the stripped
+      // `url` and builds its endpoint URLs from the mount path, which it reads from `baseUrl`
+      const url = req.url ?? "/"
+      Object.assign(req, { baseUrl: mountPath, url: url.slice(mountPath.length) || "/" })
+    }
+    if (path.startsWith(`${mountPath}/interaction/`)) {
       interact(provider, req, res).catch((error: unknown) => {
         if (!res.headersSent) sendJson(res, 500, { error: "server_error", error_description: String(error) })
       })
@@ -176,7 +209,10 @@ export const startTestIdp = async (options: TestIdpOptions): Promise<TestIdp> =>
     }
     handle(req, res)
   })
-  const issuer = await listenLoopback(server)
+  const origin = await listenLoopback(server)
+  const issuer = `${origin}${issuerPath}`
+  const base = `${origin}${mountPath}`
+  const url = (path: string): string => new URL(path.replace(/^\/(?!\/)/, ""), `${base}/`).href
 
   const resourceServer = (indicator: string): ResourceServer =>
     opaqueResources.includes(indicator)
@@ -224,7 +260,8 @@ export const startTestIdp = async (options: TestIdpOptions): Promise<TestIdp> =>
     },
     pkce: { required: () => true },
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
+    ...(options.routes === undefined ? {} : { routes }),
     clientBasedCORS: () => true,
     findAccount: (_ctx, sub) => ({
       accountId: sub,
@@ -289,7 +326,7 @@ export const startTestIdp = async (options: TestIdpOptions): Promise<TestIdp> =>
   handle = running.callback()
 
   const registerClient = async (metadata: Partial<ClientMetadata>): Promise<RegisteredClient> => {
-    const response = await fetch(`${issuer}/reg`, {
+    const response = await fetch(url(routes.registration ?? "/reg"), {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify(metadata)
@@ -303,13 +340,13 @@ export const startTestIdp = async (options: TestIdpOptions): Promise<TestIdp> =>
 
   return {
     issuer,
-    jwksUri: `${issuer}/jwks`,
+    jwksUri: `${origin}${jwksPath}`,
     resources,
     scopes,
     algorithm,
     provider: running,
     faults,
-    url: (path) => new URL(path, `${issuer}/`).href,
+    url,
     requests: (path) => counter.count(path),
     resetRequests: () => counter.reset(),
     registerClient,

@@ -18,6 +18,7 @@ import * as JwtVerifier from "../JwtVerifier.js"
 import { Provider } from "../Provider.js"
 import { ResourceServer } from "../ResourceServer.js"
 import * as TokenVerifier from "../TokenVerifier.js"
+import * as VerifiedTokenCache from "../VerifiedTokenCache.js"
 import { discoveredJwks } from "../internal/discoveredJwks.js"
 import { checkScopes, checkUrl, fromConfigError, splitList } from "../internal/settings.js"
 
@@ -43,6 +44,12 @@ export interface CustomOptions {
   readonly jwks?: Omit<Jwks.JwksOptions, "uri"> | undefined
   /** Verify tokens with this function instead of as JWTs (opaque tokens, custom checks). */
   readonly verifyToken?: TokenVerifier.VerifyFunction | undefined
+  /**
+   * Reuse the verdict for a token seen before (see `VerifiedTokenCache`): on by default for JWTs (a JWT's verdict
+   * only changes at its `exp` or when its key is withdrawn, and entries live at most `maxTtl`, default 1 minute),
+   * off by default for `verifyToken`, whose revocation checks caching would delay. `false` turns it off.
+   */
+  readonly verifiedTokenCache?: boolean | VerifiedTokenCache.VerifiedTokenCacheOptions | undefined
   /** Mirror the issuer's metadata at this server's well-known authorization-server URLs (default true). */
   readonly mirrorMetadata?: boolean | undefined
   /** The provider's name in logs (provider modules built on this one set it). */
@@ -68,8 +75,12 @@ export const make = (
       metadata: options.mirrorMetadata === false ? undefined : discovery.metadata,
       warnings: options.warnings ?? []
     }
+    const cached = (verifier: TokenVerifier.Service, byDefault: boolean) => {
+      const cache = options.verifiedTokenCache ?? byDefault
+      return cache === false ? Effect.succeed(verifier) : VerifiedTokenCache.make(verifier, cache === true ? {} : cache)
+    }
     if (options.verifyToken !== undefined) {
-      return { provider, verifier: TokenVerifier.fromFunction(options.verifyToken) }
+      return { provider, verifier: yield* cached(TokenVerifier.fromFunction(options.verifyToken), false) }
     }
     const jwks =
       options.jwksUri !== undefined
@@ -83,7 +94,7 @@ export const make = (
       clockTolerance: options.clockTolerance,
       claims: options.claims
     }).pipe(Effect.provideService(Jwks.Jwks, jwks))
-    return { provider, verifier }
+    return { provider, verifier: yield* cached(verifier, true) }
   })
 
 /** A layer providing {@link Provider} and {@link TokenVerifier.TokenVerifier} for a custom authorization server. */

@@ -1,0 +1,125 @@
+/**
+ * 2. HTTP throughput: requests per second of a trivial MCP `tools/call` through each adapter with auth, against the
+ * same server without auth, and Express with our guard against Express with the official SDK's `requireBearerAuth`.
+ * The servers run in a child process (bench/http-server.ts); autocannon drives them from this one over loopback.
+ * Variants take turns in every round, and each ratio is the median of per-round ratios.
+ */
+import { spawn } from "node:child_process"
+import { createInterface } from "node:readline"
+import autocannon from "autocannon"
+import { pick, quick } from "./lib/env.js"
+import { claims, mint, signingKey, startJwksServer } from "./lib/idp.js"
+import { toolCallBody, toolCallHeaders } from "./lib/mcp.js"
+import { emit, log, type Row } from "./lib/report.js"
+import { median, quantile, rotate, round } from "./lib/stats.js"
+import { nodeArgs } from "./lib/spawn.js"
+
+const rounds = pick(5, 1)
+const seconds = pick(1, 0)
+const connections = 10
+const resource = "http://127.0.0.1/mcp"
+
+interface Load {
+  readonly rps: number
+  readonly p50: number
+  readonly p99: number
+  readonly bad: number
+}
+
+const load = async (port: number, token: string | undefined, duration: number): Promise<Load> => {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/mcp`,
+    method: "POST",
+    headers: toolCallHeaders(token),
+    body: toolCallBody,
+    connections,
+    ...(quick ? { amount: 10 } : { duration })
+  })
+  return {
+    rps: quick ? result.requests.total / Math.max(result.duration, 0.001) : result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    bad: result.non2xx + result.errors + result.timeouts
+  }
+}
+
+const startServers = async (env: Record<string, string>) => {
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the servers
+  const extra = (process.env["BENCH_SERVER_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "")
+  const child = spawn(process.execPath, [...nodeArgs(...extra), "bench/http-server.ts"], {
+    env: { ...process.env, ...env },
+    stdio: ["pipe", "pipe", "inherit"]
+  })
+  const lines = createInterface({ input: child.stdout! })
+  const ready = await new Promise<{ ports: Record<string, number>; skipped: Record<string, string> }>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`http-server exited early (${code})`)))
+    lines.on("line", (line) => {
+      if (line.startsWith("READY ")) resolve(JSON.parse(line.slice("READY ".length)))
+    })
+  })
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      child.once("exit", () => resolve())
+      child.stdin!.end()
+      setTimeout(() => child.kill("SIGKILL"), 5000).unref()
+    })
+  return { ...ready, stop }
+}
+
+const main = async () => {
+  const key = await signingKey("RS256")
+  const idp = await startJwksServer([key])
+  const token = await mint(key, claims(idp.issuer, resource, 1))
+  const servers = await startServers({ BENCH_ISSUER: idp.issuer, BENCH_JWKS_URI: idp.jwksUri, BENCH_RESOURCE: resource })
+  // BENCH_HTTP_ONLY=node,node+auth restricts the variants (profiling)
+  const only = process.env["BENCH_HTTP_ONLY"]?.split(",")
+  const names = Object.keys(servers.ports).filter((n) => only === undefined || only.includes(n))
+  const tokenFor = (name: string) => (name.includes("+") ? token : undefined)
+  log(`http: ${names.length} variants, ${rounds} round(s) of ${seconds}s each${Object.keys(servers.skipped).length > 0 ? `; skipped ${JSON.stringify(servers.skipped)}` : ""}`)
+
+  // warm-up: JIT, the key set fetch, connection pools
+  if (!quick) for (const name of names) await load(servers.ports[name]!, tokenFor(name), 1)
+
+  const perRound: Record<string, Array<Load>> = Object.fromEntries(names.map((n) => [n, []]))
+  for (let r = 0; r < rounds; r++) {
+    for (const name of rotate(names, r)) perRound[name]!.push(await load(servers.ports[name]!, tokenFor(name), seconds))
+  }
+  await servers.stop()
+  await idp.close()
+
+  const rps = (name: string) => median(perRound[name]!.map((l) => l.rps))
+  const bad = (name: string) => perRound[name]!.reduce((n, l) => n + l.bad, 0)
+  const ratio = (a: string, b: string) => {
+    const each = perRound[a]!.map((l, i) => l.rps / perRound[b]![i]!.rps)
+    return { median: median(each), p25: quantile(each, 0.25), p75: quantile(each, 0.75) }
+  }
+  const rows: Array<Row> = []
+  const compare = (name: string, baseline: string, target: number, label: string) => {
+    if (perRound[name] === undefined || perRound[baseline] === undefined) return
+    const r = ratio(name, baseline)
+    const failures = bad(name) + bad(baseline)
+    rows.push({
+      section: "http",
+      name: label,
+      value: rps(name),
+      unit: "req/s",
+      baseline: { name: baseline, value: rps(baseline) },
+      ratio: r.median,
+      target: `>= ${target}`,
+      pass: r.median >= target && failures === 0,
+      note: `ratio IQR ${round(r.p25)}–${round(r.p75)}; p99 ${perRound[name]!.map((l) => l.p99).join("/")} ms${failures > 0 ? `; ${failures} non-2xx or errors` : ""}`
+    })
+  }
+  for (const adapter of ["node", "express", "hono"]) {
+    compare(`${adapter}+auth`, adapter, 0.9, `${adapter}: auth (cache on, one token) / no auth`)
+    compare(`${adapter}+auth(no cache)`, adapter, 0.9, `${adapter}: auth (cache off) / no auth`)
+  }
+  compare("express+auth", "express+sdk requireBearerAuth", 1.0, "express: ours (cache on) / SDK requireBearerAuth+jose")
+  compare("express+auth(no cache)", "express+sdk requireBearerAuth", 1.0, "express: ours (cache off) / SDK requireBearerAuth+jose")
+  for (const [adapter, reason] of Object.entries(servers.skipped)) {
+    rows.push({ section: "http", name: `${adapter}: skipped`, value: Number.NaN, unit: "", note: reason })
+  }
+  emit({ section: "http", rows, details: { rounds, seconds, connections, perRound, skipped: servers.skipped } })
+}
+
+await main()

@@ -1,0 +1,91 @@
+/**
+ * Settings and verifier refinements shared by the provider modules whose issuer carries a path (Supabase, Keycloak,
+ * Better Auth): base URLs with paths, extra claim checks after the JWT verifier, user fields the claim mapping cannot
+ * express.
+ */
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type { AuthInfo, User } from "../../AuthInfo.js"
+import { ConfigProblem } from "../../ConfigProblem.js"
+import { InvalidToken, type InvalidTokenReason } from "../../Errors.js"
+import { isLoopback } from "../../ResourceUrl.js"
+import type * as TokenVerifier from "../../TokenVerifier.js"
+
+/**
+ * A base URL from a bare host (`sso.example.com`, https assumed) or a full URL that may carry a path
+ * (`https://example.com/auth`, `http://127.0.0.1:8080` for a local stand-in): https unless loopback; no query,
+ * fragment or credentials. Returned without trailing slashes. Fails naming `setting`.
+ */
+export const toBaseUrl = (setting: string, value: string): Effect.Effect<string, ConfigProblem> => {
+  const trimmed = value.trim()
+  const fail = (problem: string) => Effect.fail(new ConfigProblem({ setting, problem: `${JSON.stringify(value)} ${problem}` }))
+  if (trimmed === "") return Effect.fail(new ConfigProblem({ setting, problem: "must not be empty" }))
+  const withScheme = trimmed.includes("://") ? trimmed : `https://${trimmed}`
+  let url: URL
+  try {
+    url = new URL(withScheme)
+  } catch {
+    return fail("is not a host name or a URL")
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return fail("must be an https URL")
+  if (url.protocol === "http:" && !isLoopback(url)) return fail("must use https (http is allowed only for loopback hosts)")
+  if (url.username !== "" || url.password !== "") return fail("must not contain a user name or password")
+  if (url.hash !== "" || withScheme.includes("#")) return fail("must not contain a fragment")
+  if (url.search !== "" || withScheme.includes("?")) return fail("must not contain a query")
+  if (url.hostname === "") return fail("has no host name")
+  return Effect.succeed(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+}
+
+/** A URL path setting: begins with `/`, no `..`, query or fragment. */
+export const toPath = (setting: string, value: string): Effect.Effect<string, ConfigProblem> => {
+  const trimmed = value.trim()
+  return trimmed.startsWith("/") && !trimmed.includes("..") && !/[?#\s]/.test(trimmed)
+    ? Effect.succeed(trimmed === "/" ? "" : trimmed.replace(/\/+$/, ""))
+    : Effect.fail(new ConfigProblem({ setting, problem: `${JSON.stringify(value)} must be a path beginning with /` }))
+}
+
+const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * Whether the token is sender-constrained (RFC 9449 DPoP `cnf.jkt`, RFC 8705 mTLS `cnf.x5t#S256`). This server
+ * accepts only the Bearer scheme, so honouring such a token would drop the proof of possession its issuer required.
+ */
+export const isSenderConstrained = (claims: Readonly<Record<string, unknown>>): boolean => {
+  const cnf = claims["cnf"]
+  return isRecord(cnf) && (Object.hasOwn(cnf, "jkt") || Object.hasOwn(cnf, "x5t#S256"))
+}
+
+/** How a provider narrows what the generic JWT verifier accepted. */
+export interface Refinement {
+  /** A reason to refuse the token after its signature, issuer, audience and times were checked, or undefined. */
+  readonly check?: ((claims: Readonly<Record<string, unknown>>) => InvalidTokenReason | undefined) | undefined
+  /** The user as the provider reads it (fields the claim mapping cannot reach). */
+  readonly user?: ((info: AuthInfo) => User) | undefined
+  /** Called when the verifier refuses a token, e.g. to explain a provider-specific cause in the log. */
+  readonly onInvalid?: ((token: string, error: InvalidToken) => Effect.Effect<void>) | undefined
+}
+
+/** A verifier that runs `refinement` around `verifier`. */
+export const refine = (verifier: TokenVerifier.Service, refinement: Refinement): TokenVerifier.Service => ({
+  verify: (token) =>
+    verifier.verify(token).pipe(
+      Effect.flatMap((info) => {
+        const reason = refinement.check?.(info.claims)
+        if (reason !== undefined) return Effect.fail(new InvalidToken({ reason }))
+        return Effect.succeed(refinement.user === undefined ? info : { ...info, user: refinement.user(info) })
+      }),
+      Effect.tapError((error) =>
+        refinement.onInvalid !== undefined && error instanceof InvalidToken
+          ? refinement.onInvalid(Redacted.value(token), error)
+          : Effect.void
+      )
+    )
+})
+
+/** Strings of a claim that is an array of strings (other members ignored). */
+export const stringArray = (value: unknown): ReadonlyArray<string> =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === "string" && v !== "") : []
+
+/** Own-property lookup that never walks inherited members such as `__proto__`. */
+export const member = (value: unknown, key: string): unknown =>
+  isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined
