@@ -12,7 +12,7 @@ import { emit, log, type Row } from "./lib/report.js"
 import { median, since } from "./lib/stats.js"
 import { nodeArgs } from "./lib/spawn.js"
 
-const runs = pick(3, 1)
+const runs = pick(2, 1)
 const adapters = quick ? (["node"] as const) : (["node", "express", "hono"] as const)
 const resource = "http://127.0.0.1/mcp"
 

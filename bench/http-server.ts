@@ -1,7 +1,7 @@
 /**
  * The servers of the HTTP benchmark, in a process of their own so that the load generator does not share their
- * event loop: the same stateless SDK v1 MCP server behind each adapter, with and without auth, plus Express behind
- * the official SDK's `requireBearerAuth` with a jose verifier. Prints `READY <json of ports>` when listening and stops
+ * event loop: the same stateless SDK v1 MCP server behind each adapter, with and without auth (Express also with the
+ * verified-token cache off), plus Express behind the official SDK's `requireBearerAuth` with a jose verifier. Prints `READY <json of ports>` when listening and stops
  * when its standard input closes.
  *
  * Environment: BENCH_ISSUER, BENCH_JWKS_URI, BENCH_RESOURCE.
@@ -42,7 +42,7 @@ const node = async () => {
   const { statelessHandlerV1 } = await import("@mcp-oauth/node/sdk-v1")
   const handler = statelessHandlerV1(createToolServer)
   await listenOn("node", createServer((req, res) => void handler(req, res)))
-  for (const [name, cache] of [["node+auth", true], ["node+auth(no cache)", false]] as const) {
+  for (const [name, cache] of [["node+auth", true]] as const) {
     const running = await listen(await auth(cache), statelessHandlerV1(createToolServer), { port: 0 })
     servers.push(running.server)
     ports[name] = running.port
@@ -119,7 +119,7 @@ const hono = async () => {
   })
   await listenOn("hono", createServer(getRequestListener(none.fetch)))
 
-  for (const [name, cache] of [["hono+auth", true], ["hono+auth(no cache)", false]] as const) {
+  for (const [name, cache] of [["hono+auth", true]] as const) {
     const guarded = await auth(cache)
     const app = new Hono()
     app.route("/", mcpAuthRoutes(guarded))

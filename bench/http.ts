@@ -3,8 +3,13 @@
  * same server without auth, and Express with our guard against Express with the official SDK's `requireBearerAuth`.
  * The servers run in a child process (bench/http-server.ts); autocannon drives them from this one over loopback.
  * Variants take turns in every round, and each ratio is the median of per-round ratios.
+ *
+ * Two figures per comparison: requests per second as autocannon saw them, and the server process's CPU time per
+ * request (from /proc, all its threads) turned into the same kind of ratio (baseline CPU / ours). On a shared machine
+ * the first swings with whatever else runs; the second is what the server itself spent, and is the steadier of the two.
  */
 import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { createInterface } from "node:readline"
 import autocannon from "autocannon"
 import { pick, quick } from "./lib/env.js"
@@ -14,19 +19,34 @@ import { emit, log, type Row } from "./lib/report.js"
 import { median, quantile, rotate, round } from "./lib/stats.js"
 import { nodeArgs } from "./lib/spawn.js"
 
-const rounds = pick(5, 1)
+const rounds = pick(7, 1)
 const seconds = pick(1, 0)
 const connections = 10
 const resource = "http://127.0.0.1/mcp"
 
 interface Load {
   readonly rps: number
+  /** Server CPU time per request, in microseconds (NaN without /proc). */
+  readonly cpuUs: number
   readonly p50: number
   readonly p99: number
   readonly bad: number
 }
 
-const load = async (port: number, token: string | undefined, duration: number): Promise<Load> => {
+/** CPU time of a process so far (user + system, all threads), in milliseconds; NaN where /proc is not available. */
+const cpuMs = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    // utime and stime, in clock ticks of 10 ms (USER_HZ is 100 on Linux)
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return Number.NaN
+  }
+}
+
+const load = async (port: number, token: string | undefined, duration: number, pid: number): Promise<Load> => {
+  const cpuBefore = cpuMs(pid)
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/mcp`,
     method: "POST",
@@ -35,8 +55,10 @@ const load = async (port: number, token: string | undefined, duration: number): 
     connections,
     ...(quick ? { amount: 10 } : { duration })
   })
+  const cpu = cpuMs(pid) - cpuBefore
   return {
     rps: quick ? result.requests.total / Math.max(result.duration, 0.001) : result.requests.average,
+    cpuUs: (cpu * 1000) / Math.max(1, result.requests.total),
     p50: result.latency.p50,
     p99: result.latency.p99,
     bad: result.non2xx + result.errors + result.timeouts
@@ -63,7 +85,7 @@ const startServers = async (env: Record<string, string>) => {
       child.stdin!.end()
       setTimeout(() => child.kill("SIGKILL"), 5000).unref()
     })
-  return { ...ready, stop }
+  return { ...ready, stop, pid: child.pid! }
 }
 
 const main = async () => {
@@ -78,25 +100,25 @@ const main = async () => {
   log(`http: ${names.length} variants, ${rounds} round(s) of ${seconds}s each${Object.keys(servers.skipped).length > 0 ? `; skipped ${JSON.stringify(servers.skipped)}` : ""}`)
 
   // warm-up: JIT, the key set fetch, connection pools
-  if (!quick) for (const name of names) await load(servers.ports[name]!, tokenFor(name), 1)
+  if (!quick) for (const name of names) await load(servers.ports[name]!, tokenFor(name), 1, servers.pid)
 
   const perRound: Record<string, Array<Load>> = Object.fromEntries(names.map((n) => [n, []]))
   for (let r = 0; r < rounds; r++) {
-    for (const name of rotate(names, r)) perRound[name]!.push(await load(servers.ports[name]!, tokenFor(name), seconds))
+    for (const name of rotate(names, r)) perRound[name]!.push(await load(servers.ports[name]!, tokenFor(name), seconds, servers.pid))
   }
   await servers.stop()
   await idp.close()
 
   const rps = (name: string) => median(perRound[name]!.map((l) => l.rps))
   const bad = (name: string) => perRound[name]!.reduce((n, l) => n + l.bad, 0)
-  const ratio = (a: string, b: string) => {
-    const each = perRound[a]!.map((l, i) => l.rps / perRound[b]![i]!.rps)
-    return { median: median(each), p25: quantile(each, 0.25), p75: quantile(each, 0.75) }
-  }
+  const ratio = (each: ReadonlyArray<number>) => ({ median: median(each), p25: quantile(each, 0.25), p75: quantile(each, 0.75) })
   const rows: Array<Row> = []
   const compare = (name: string, baseline: string, target: number, label: string) => {
     if (perRound[name] === undefined || perRound[baseline] === undefined) return
-    const r = ratio(name, baseline)
+    const ours = perRound[name]!
+    const theirs = perRound[baseline]!
+    const byRps = ratio(ours.map((l, i) => l.rps / theirs[i]!.rps))
+    const byCpu = ratio(ours.map((l, i) => theirs[i]!.cpuUs / l.cpuUs))
     const failures = bad(name) + bad(baseline)
     rows.push({
       section: "http",
@@ -104,10 +126,10 @@ const main = async () => {
       value: rps(name),
       unit: "req/s",
       baseline: { name: baseline, value: rps(baseline) },
-      ratio: r.median,
+      ratio: byRps.median,
       target: `>= ${target}`,
-      pass: r.median >= target && failures === 0,
-      note: `ratio IQR ${round(r.p25)}–${round(r.p75)}; p99 ${perRound[name]!.map((l) => l.p99).join("/")} ms${failures > 0 ? `; ${failures} non-2xx or errors` : ""}`
+      pass: byRps.median >= target && failures === 0,
+      note: `rps ratio IQR ${round(byRps.p25)}–${round(byRps.p75)}; server CPU ratio ${round(byCpu.median)} (${Math.round(median(ours.map((l) => l.cpuUs)))} vs ${Math.round(median(theirs.map((l) => l.cpuUs)))} µs/req)${failures > 0 ? `; ${failures} non-2xx or errors` : ""}`
     })
   }
   for (const adapter of ["node", "express", "hono"]) {

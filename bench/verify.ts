@@ -12,7 +12,7 @@ import { emit, log, type Row } from "./lib/report.js"
 import { median, quantile, rotate, round } from "./lib/stats.js"
 
 const batch = pick(250, 10)
-const rounds = pick(12, 2)
+const rounds = pick(10, 2)
 const repeatedBatch = pick(1000, 20)
 const resource = "http://127.0.0.1:9/mcp"
 

@@ -173,8 +173,8 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
   const routeToProvider = async (routes: NonNullable<typeof providerRoutes>, request: RouteRequest): Promise<HttpAnswer> => {
     const exit = await runtime.runPromiseExit(routes.handle(toProviderRequest(request)))
     if (Exit.isSuccess(exit)) return exit.value
-    // a defect is a bug, not a verdict: never a 500 with details, and the request can be retried
-    await runtime.runPromise(Effect.logError("mcp-oauth provider route defect", Cause.squash(exit.cause)))
+    // a defect is a bug (or the runtime is gone), not a verdict: never a 500 with details, and it can be retried
+    await runtime.runPromise(Effect.logError("mcp-oauth provider route defect", Cause.squash(exit.cause))).catch(() => undefined)
     return unavailable
   }
 

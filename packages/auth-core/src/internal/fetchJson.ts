@@ -4,13 +4,13 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import type * as Scope from "effect/Scope"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { UpstreamUnavailable } from "../Errors.js"
@@ -88,7 +88,27 @@ const parseJson = (body: Uint8Array): Option.Option<unknown> => {
   }
 }
 
-const transportFailure = (_: HttpClientError.HttpClientError): UpstreamFailure => "unreachable"
+/**
+ * Reads a response body as JSON within `maxBytes`: an honest Content-Length over the cap, an HTML body, a body
+ * growing past the cap or one that is not UTF-8 JSON fails with the matching {@link UpstreamFailure}.
+ */
+export const readJson = (
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number
+): Effect.Effect<unknown, UpstreamFailure> =>
+  Effect.gen(function* () {
+    const declared = response.headers["content-length"]
+    // an honest Content-Length lets us refuse before reading; a dishonest one is caught by readCapped
+    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > maxBytes) {
+      return yield* Effect.fail<UpstreamFailure>("too_large")
+    }
+    if (!isJsonContentType(response.headers["content-type"])) return yield* Effect.fail<UpstreamFailure>("bad_response")
+    const body = yield* readCapped(response, maxBytes)
+    return yield* Option.match(parseJson(body), {
+      onNone: () => Effect.fail<UpstreamFailure>("bad_response"),
+      onSome: Effect.succeed
+    })
+  })
 
 // fetch follows redirects unless told otherwise; a redirect could lead a credentialed or trusted request anywhere
 const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
@@ -97,6 +117,54 @@ const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effec
       ...Option.getOrElse(init, () => ({})),
       redirect: "manual"
     }))
+
+/** Sends one request within the exchange's scope, without following redirects; a transport error is `unreachable`. */
+export type Send = (
+  request: HttpClientRequest.HttpClientRequest
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, UpstreamFailure, Scope.Scope>
+
+/**
+ * Runs one hardened exchange with `url`: `exchange` sends through the given {@link Send} (redirects never followed)
+ * inside a scope that aborts the request on every exit, under `options.timeout`. Any failure is logged at debug as
+ * `message` (target, redacted URL, reason, status) and becomes `UpstreamUnavailable` naming `options.target`, with a
+ * bounded Retry-After taken from the last response.
+ */
+export const upstreamExchange = <A>(
+  url: string,
+  options: { readonly target: string; readonly timeout: Duration.DurationInput },
+  message: string,
+  exchange: (send: Send) => Effect.Effect<A, UpstreamFailure, Scope.Scope>
+): Effect.Effect<A, UpstreamUnavailable, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const client = HttpClient.withScope(yield* HttpClient.HttpClient)
+    let response: HttpClientResponse.HttpClientResponse | undefined
+    const fail = (reason: UpstreamFailure) =>
+      Effect.zipRight(
+        Effect.logDebug(message).pipe(
+          Effect.annotateLogs({
+            target: options.target,
+            url: redactUrl(url),
+            reason,
+            ...(response === undefined ? {} : { status: response.status })
+          })
+        ),
+        new UpstreamUnavailable({ reason, target: options.target, retryAfterSeconds: retryAfterOf(response) })
+      )
+    const send: Send = (request) =>
+      withoutRedirects(client.execute(request)).pipe(
+        Effect.tap((received) => {
+          response = received
+        }),
+        Effect.mapError((): UpstreamFailure => "unreachable")
+      )
+
+    return yield* exchange(send).pipe(
+      // the scope aborts the underlying request on every exit, so an unread or half-read body never lingers
+      Effect.scoped,
+      Effect.timeoutFail({ duration: options.timeout, onTimeout: (): UpstreamFailure => "timeout" }),
+      Effect.catchAll(fail)
+    )
+  })
 
 /**
  * GETs `url` and parses the body as JSON. Any 3xx (redirects are never followed), any other non-2xx, an HTML or
@@ -107,46 +175,14 @@ export const fetchJson = (
   url: string,
   options: FetchJsonOptions
 ): Effect.Effect<unknown, UpstreamUnavailable, HttpClient.HttpClient> =>
-  Effect.gen(function* () {
-    const client = HttpClient.withScope(yield* HttpClient.HttpClient)
-    let response: HttpClientResponse.HttpClientResponse | undefined
-    const fail = (reason: UpstreamFailure) =>
-      Effect.zipRight(
-        Effect.logDebug("upstream fetch failed").pipe(
-          Effect.annotateLogs({
-            target: options.target,
-            url: redactUrl(url),
-            reason,
-            ...(response === undefined ? {} : { status: response.status })
-          })
-        ),
-        new UpstreamUnavailable({ reason, target: options.target, retryAfterSeconds: retryAfterOf(response) })
-      )
-
-    const exchange = Effect.gen(function* () {
+  upstreamExchange(url, options, "upstream fetch failed", (send) =>
+    Effect.gen(function* () {
       const request = HttpClientRequest.get(url).pipe(HttpClientRequest.accept(options.accept ?? "application/json"))
-      response = yield* withoutRedirects(client.execute(request)).pipe(Effect.mapError(transportFailure))
+      const response = yield* send(request)
       if (response.status < 200 || response.status >= 300) return yield* Effect.fail<UpstreamFailure>("status")
-      const declared = response.headers["content-length"]
-      // an honest Content-Length lets us refuse before reading; a dishonest one is caught by readCapped
-      if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > options.maxResponseBytes) {
-        return yield* Effect.fail<UpstreamFailure>("too_large")
-      }
-      if (!isJsonContentType(response.headers["content-type"])) return yield* Effect.fail<UpstreamFailure>("bad_response")
-      const body = yield* readCapped(response, options.maxResponseBytes)
-      return yield* Option.match(parseJson(body), {
-        onNone: () => Effect.fail<UpstreamFailure>("bad_response"),
-        onSome: Effect.succeed
-      })
+      return yield* readJson(response, options.maxResponseBytes)
     })
-
-    return yield* exchange.pipe(
-      // the scope aborts the underlying request on every exit, so an unread or half-read body never lingers
-      Effect.scoped,
-      Effect.timeoutFail({ duration: options.timeout, onTimeout: (): UpstreamFailure => "timeout" }),
-      Effect.catchAll(fail)
-    )
-  }).pipe(Effect.withSpan("fetchJson", { attributes: { target: options.target } }))
+  ).pipe(Effect.withSpan("fetchJson", { attributes: { target: options.target } }))
 
 /** Decodes a fetched document with a schema; a mismatch is the upstream's fault, so `bad_response`. */
 export const decodeJson = <A, I>(schema: Schema.Schema<A, I, never>, target: string) => {

@@ -13,10 +13,8 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as ClaimMapping from "../ClaimMapping.js"
 import type { ConfigProblem } from "../ConfigProblem.js"
 import type { AsymmetricAlgorithm } from "../JwtVerifier.js"
@@ -24,10 +22,11 @@ import type { OAuthProvider } from "../OAuthProvider.js"
 import { Provider } from "../Provider.js"
 import { ResourceServer } from "../ResourceServer.js"
 import * as TokenVerifier from "../TokenVerifier.js"
-import { checkScopes, checkUrl, fromConfigError, splitList } from "../internal/settings.js"
+import { checkScopes, checkUrl } from "../internal/settings.js"
 import * as Custom from "./Custom.js"
 import { audienceWarnings, toList } from "./internal/hostedDomain.js"
 import { isSenderConstrained, refine, toBaseUrl, toPath } from "./internal/selfHosted.js"
+import { configuredLayer, facadeProvider, optionalList, optionalValue, providerLayer } from "./internal/providerModule.js"
 
 /** Options of the Better Auth provider. */
 export interface BetterAuthOptions extends Pick<Custom.CustomOptions, "scopes" | "typ" | "clockTolerance" | "jwks" | "mirrorMetadata"> {
@@ -160,32 +159,18 @@ export const make = (
 export const layer = (
   options: BetterAuthOptions
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.effectContext(
-    Effect.map(make(options), ({ provider, verifier }) =>
-      Context.make(Provider, provider).pipe(Context.add(TokenVerifier.TokenVerifier, verifier))
-    )
-  )
+  providerLayer(make(options))
 
 /** The environment variables read by {@link layerConfig}. */
 export const config: Config.Config<BetterAuthOptions> = Config.all({
   url: Config.string(variableNames.url),
-  basePath: Config.option(Config.string(variableNames.basePath)),
-  issuer: Config.option(Config.string(variableNames.issuer)),
-  jwksPath: Config.option(Config.string(variableNames.jwksPath)),
-  jwksUri: Config.option(Config.string(variableNames.jwksUri)),
-  audience: Config.option(Config.string(variableNames.audience)),
-  scopes: Config.option(Config.string(variableNames.scopes))
-}).pipe(
-  Config.map(({ url, basePath, issuer, jwksPath, jwksUri, audience, scopes }) => ({
-    url,
-    basePath: Option.getOrUndefined(basePath),
-    issuer: Option.getOrUndefined(issuer),
-    jwksPath: Option.getOrUndefined(jwksPath),
-    jwksUri: Option.getOrUndefined(jwksUri),
-    audience: Option.map(audience, splitList).pipe(Option.getOrUndefined),
-    scopes: Option.map(scopes, splitList).pipe(Option.getOrUndefined)
-  }))
-)
+  basePath: optionalValue(variableNames.basePath),
+  issuer: optionalValue(variableNames.issuer),
+  jwksPath: optionalValue(variableNames.jwksPath),
+  jwksUri: optionalValue(variableNames.jwksUri),
+  audience: optionalList(variableNames.audience),
+  scopes: optionalList(variableNames.scopes)
+})
 
 /**
  * Like {@link layer}, with options from configuration: `MCP_OAUTH_BETTER_AUTH_URL` (required), and optionally
@@ -196,20 +181,12 @@ export const config: Config.Config<BetterAuthOptions> = Config.all({
 export const layerConfig = (
   options: Config.Config<BetterAuthOptions> = config
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.unwrapEffect(
-    Effect.gen(function* () {
-      const resolved = yield* Effect.mapError(options, fromConfigError)
-      // validated here too so that a message names the variable rather than the option
-      yield* check(resolved, variableNames)
-      return layer(resolved)
-    })
-  )
+  // validated here too so that a message names the variable rather than the option
+  configuredLayer(options, (resolved) => check(resolved, variableNames), layer)
 
 /**
  * The Better Auth provider for the `MCPServer` facade (same options as {@link layer}); without options it reads the
  * environment like {@link layerConfig}.
  */
-export const oauthBetterAuthProvider = (options?: BetterAuthOptions): OAuthProvider => ({
-  name: "better-auth",
-  layer: options === undefined ? layerConfig() : layer(options)
-})
+export const oauthBetterAuthProvider = (options?: BetterAuthOptions): OAuthProvider =>
+  facadeProvider("better-auth", options, layer, layerConfig)

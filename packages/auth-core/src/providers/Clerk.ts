@@ -11,19 +11,18 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as ClaimMapping from "../ClaimMapping.js"
 import type { ConfigProblem } from "../ConfigProblem.js"
 import type { OAuthProvider } from "../OAuthProvider.js"
 import { Provider } from "../Provider.js"
 import { ResourceServer } from "../ResourceServer.js"
 import * as TokenVerifier from "../TokenVerifier.js"
-import { checkScopes, fromConfigError, splitList } from "../internal/settings.js"
+import { checkScopes } from "../internal/settings.js"
 import * as Custom from "./Custom.js"
 import { audienceWarnings, toList, toOrigin } from "./internal/hostedDomain.js"
+import { configuredLayer, facadeProvider, optionalList, providerLayer } from "./internal/providerModule.js"
 
 /** Options of the Clerk provider. */
 export interface ClerkOptions
@@ -100,24 +99,14 @@ export const make = (
 export const layer = (
   options: ClerkOptions
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.effectContext(
-    Effect.map(make(options), ({ provider, verifier }) =>
-      Context.make(Provider, provider).pipe(Context.add(TokenVerifier.TokenVerifier, verifier))
-    )
-  )
+  providerLayer(make(options))
 
 /** The environment variables read by {@link layerConfig}. */
 export const config: Config.Config<ClerkOptions> = Config.all({
   domain: Config.string(variableNames.domain),
-  audience: Config.option(Config.string(variableNames.audience)),
-  scopes: Config.option(Config.string(variableNames.scopes))
-}).pipe(
-  Config.map(({ domain, audience, scopes }) => ({
-    domain,
-    audience: Option.map(audience, splitList).pipe(Option.getOrUndefined),
-    scopes: Option.map(scopes, splitList).pipe(Option.getOrUndefined)
-  }))
-)
+  audience: optionalList(variableNames.audience),
+  scopes: optionalList(variableNames.scopes)
+})
 
 /**
  * Like {@link layer}, with options from configuration: `MCP_OAUTH_CLERK_DOMAIN` (required), `MCP_OAUTH_CLERK_AUDIENCE`
@@ -126,20 +115,12 @@ export const config: Config.Config<ClerkOptions> = Config.all({
 export const layerConfig = (
   options: Config.Config<ClerkOptions> = config
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.unwrapEffect(
-    Effect.gen(function* () {
-      const resolved = yield* Effect.mapError(options, fromConfigError)
-      // validated here too so that a message names the variable rather than the option
-      yield* check(resolved, variableNames)
-      return layer(resolved)
-    })
-  )
+  // validated here too so that a message names the variable rather than the option
+  configuredLayer(options, (resolved) => check(resolved, variableNames), layer)
 
 /**
  * The Clerk provider for the `MCPServer` facade (same options as {@link layer}); without options it reads the
  * environment like {@link layerConfig}.
  */
-export const oauthClerkProvider = (options?: ClerkOptions): OAuthProvider => ({
-  name: "clerk",
-  layer: options === undefined ? layerConfig() : layer(options)
-})
+export const oauthClerkProvider = (options?: ClerkOptions): OAuthProvider =>
+  facadeProvider("clerk", options, layer, layerConfig)

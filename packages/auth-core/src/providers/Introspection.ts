@@ -6,7 +6,6 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -18,7 +17,8 @@ import type { OAuthProvider } from "../OAuthProvider.js"
 import { Provider } from "../Provider.js"
 import { ResourceServer } from "../ResourceServer.js"
 import * as TokenVerifier from "../TokenVerifier.js"
-import { checkScopes, checkUrl, fromConfigError, splitList } from "../internal/settings.js"
+import { checkScopes, checkUrl } from "../internal/settings.js"
+import { configuredLayer, optionalList, optionalValue, providerLayer } from "./internal/providerModule.js"
 
 /** Options of an introspection provider: the verifier's, with the issuer required and the audience defaulted. */
 export interface IntrospectionOptions extends Omit<IntrospectionVerifier.IntrospectionVerifierOptions, "issuer" | "audience"> {
@@ -71,34 +71,20 @@ export const make = (
 export const layer = (
   options: IntrospectionOptions
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.effectContext(
-    Effect.map(make(options), ({ provider, verifier }) =>
-      Context.make(Provider, provider).pipe(Context.add(TokenVerifier.TokenVerifier, verifier))
-    )
-  )
+  providerLayer(make(options))
 
 /** The environment variables read by {@link layerConfig}. */
 export const config: Config.Config<IntrospectionOptions> = Config.all({
   issuer: Config.string("MCP_OAUTH_ISSUER"),
-  endpoint: Config.option(Config.string("MCP_OAUTH_INTROSPECTION_URL")),
+  endpoint: optionalValue("MCP_OAUTH_INTROSPECTION_URL"),
   clientId: Config.string("MCP_OAUTH_INTROSPECTION_CLIENT_ID"),
   clientSecret: Config.redacted("MCP_OAUTH_INTROSPECTION_CLIENT_SECRET"),
   clientAuthMethod: Config.option(
     Config.literal("client_secret_basic", "client_secret_post")("MCP_OAUTH_INTROSPECTION_AUTH_METHOD")
-  ),
-  audience: Config.option(Config.string("MCP_OAUTH_AUDIENCE")),
-  scopes: Config.option(Config.string("MCP_OAUTH_SCOPES"))
-}).pipe(
-  Config.map(({ issuer, endpoint, clientId, clientSecret, clientAuthMethod, audience, scopes }) => ({
-    issuer,
-    endpoint: Option.getOrUndefined(endpoint),
-    clientId,
-    clientSecret,
-    clientAuthMethod: Option.getOrUndefined(clientAuthMethod),
-    audience: Option.map(audience, splitList).pipe(Option.getOrUndefined),
-    scopes: Option.map(scopes, splitList).pipe(Option.getOrUndefined)
-  }))
-)
+  ).pipe(Config.map(Option.getOrUndefined)),
+  audience: optionalList("MCP_OAUTH_AUDIENCE"),
+  scopes: optionalList("MCP_OAUTH_SCOPES")
+})
 
 /**
  * Like {@link layer}, with options from configuration: `MCP_OAUTH_ISSUER`, `MCP_OAUTH_INTROSPECTION_CLIENT_ID` and
@@ -109,20 +95,21 @@ export const config: Config.Config<IntrospectionOptions> = Config.all({
 export const layerConfig = (
   options: Config.Config<IntrospectionOptions> = config
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.unwrapEffect(
-    Effect.gen(function* () {
-      const resolved = yield* Effect.mapError(options, fromConfigError)
-      // validated here too so that the message names the variable rather than the option
-      yield* checkUrl("MCP_OAUTH_ISSUER", resolved.issuer, "issuer")
-      if (resolved.endpoint !== undefined) yield* checkUrl("MCP_OAUTH_INTROSPECTION_URL", resolved.endpoint)
-      if (resolved.clientId === "") {
-        return yield* new ConfigProblem({ setting: "MCP_OAUTH_INTROSPECTION_CLIENT_ID", problem: "is required" })
-      }
-      if (Redacted.value(resolved.clientSecret) === "") {
-        return yield* new ConfigProblem({ setting: "MCP_OAUTH_INTROSPECTION_CLIENT_SECRET", problem: "is required" })
-      }
-      return layer(resolved)
-    })
+  // validated here too so that the message names the variable rather than the option
+  configuredLayer(
+    options,
+    (resolved) =>
+      Effect.gen(function* () {
+        yield* checkUrl("MCP_OAUTH_ISSUER", resolved.issuer, "issuer")
+        if (resolved.endpoint !== undefined) yield* checkUrl("MCP_OAUTH_INTROSPECTION_URL", resolved.endpoint)
+        if (resolved.clientId === "") {
+          return yield* new ConfigProblem({ setting: "MCP_OAUTH_INTROSPECTION_CLIENT_ID", problem: "is required" })
+        }
+        if (Redacted.value(resolved.clientSecret) === "") {
+          return yield* new ConfigProblem({ setting: "MCP_OAUTH_INTROSPECTION_CLIENT_SECRET", problem: "is required" })
+        }
+      }),
+    layer
   )
 
 /** The introspection provider for the `MCPServer` facade (same options as {@link layer}). */

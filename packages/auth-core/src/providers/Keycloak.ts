@@ -12,10 +12,8 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type { User } from "../AuthInfo.js"
 import type * as ClaimMapping from "../ClaimMapping.js"
 import { ConfigProblem } from "../ConfigProblem.js"
@@ -23,10 +21,11 @@ import type { OAuthProvider } from "../OAuthProvider.js"
 import { Provider } from "../Provider.js"
 import { ResourceServer } from "../ResourceServer.js"
 import * as TokenVerifier from "../TokenVerifier.js"
-import { checkScopes, fromConfigError, splitList } from "../internal/settings.js"
+import { checkScopes } from "../internal/settings.js"
 import * as Custom from "./Custom.js"
 import { audienceWarnings, toList } from "./internal/hostedDomain.js"
 import { isSenderConstrained, member, refine, stringArray, toBaseUrl } from "./internal/selfHosted.js"
+import { configuredLayer, facadeProvider, optionalList, optionalValue, providerLayer } from "./internal/providerModule.js"
 
 /** Options of the Keycloak provider. */
 export interface KeycloakOptions
@@ -192,28 +191,16 @@ export const make = (
 export const layer = (
   options: KeycloakOptions
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.effectContext(
-    Effect.map(make(options), ({ provider, verifier }) =>
-      Context.make(Provider, provider).pipe(Context.add(TokenVerifier.TokenVerifier, verifier))
-    )
-  )
+  providerLayer(make(options))
 
 /** The environment variables read by {@link layerConfig}. */
 export const config: Config.Config<KeycloakOptions> = Config.all({
   url: Config.string(variableNames.url),
-  realm: Config.option(Config.string(variableNames.realm)),
-  clientId: Config.option(Config.string(variableNames.clientId)),
-  audience: Config.option(Config.string(variableNames.audience)),
-  scopes: Config.option(Config.string(variableNames.scopes))
-}).pipe(
-  Config.map(({ url, realm, clientId, audience, scopes }) => ({
-    url,
-    realm: Option.getOrUndefined(realm),
-    clientId: Option.getOrUndefined(clientId),
-    audience: Option.map(audience, splitList).pipe(Option.getOrUndefined),
-    scopes: Option.map(scopes, splitList).pipe(Option.getOrUndefined)
-  }))
-)
+  realm: optionalValue(variableNames.realm),
+  clientId: optionalValue(variableNames.clientId),
+  audience: optionalList(variableNames.audience),
+  scopes: optionalList(variableNames.scopes)
+})
 
 /**
  * Like {@link layer}, with options from configuration: `MCP_OAUTH_KEYCLOAK_URL` and `MCP_OAUTH_KEYCLOAK_REALM`
@@ -223,20 +210,12 @@ export const config: Config.Config<KeycloakOptions> = Config.all({
 export const layerConfig = (
   options: Config.Config<KeycloakOptions> = config
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.unwrapEffect(
-    Effect.gen(function* () {
-      const resolved = yield* Effect.mapError(options, fromConfigError)
-      // validated here too so that a message names the variable rather than the option
-      yield* check(resolved, variableNames)
-      return layer(resolved)
-    })
-  )
+  // validated here too so that a message names the variable rather than the option
+  configuredLayer(options, (resolved) => check(resolved, variableNames), layer)
 
 /**
  * The Keycloak provider for the `MCPServer` facade (same options as {@link layer}); without options it reads the
  * environment like {@link layerConfig}.
  */
-export const oauthKeycloakProvider = (options?: KeycloakOptions): OAuthProvider => ({
-  name: "keycloak",
-  layer: options === undefined ? layerConfig() : layer(options)
-})
+export const oauthKeycloakProvider = (options?: KeycloakOptions): OAuthProvider =>
+  facadeProvider("keycloak", options, layer, layerConfig)

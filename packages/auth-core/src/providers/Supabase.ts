@@ -12,7 +12,6 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -25,10 +24,11 @@ import type { OAuthProvider } from "../OAuthProvider.js"
 import { Provider } from "../Provider.js"
 import { ResourceServer } from "../ResourceServer.js"
 import * as TokenVerifier from "../TokenVerifier.js"
-import { checkScopes, fromConfigError, splitList } from "../internal/settings.js"
+import { checkScopes } from "../internal/settings.js"
 import * as Custom from "./Custom.js"
 import { audienceWarnings, toList } from "./internal/hostedDomain.js"
 import { refine, toBaseUrl } from "./internal/selfHosted.js"
+import { configuredLayer, facadeProvider, optionalList, providerLayer } from "./internal/providerModule.js"
 
 /** Options of the Supabase provider. */
 export interface SupabaseOptions extends Pick<Custom.CustomOptions, "scopes" | "clockTolerance" | "jwks" | "mirrorMetadata"> {
@@ -219,32 +219,26 @@ export const make = (
 export const layer = (
   options: SupabaseOptions
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.effectContext(
-    Effect.map(make(options), ({ provider, verifier }) =>
-      Context.make(Provider, provider).pipe(Context.add(TokenVerifier.TokenVerifier, verifier))
-    )
-  )
+  providerLayer(make(options))
 
 /** The environment variables read by {@link layerConfig}. */
 export const config: Config.Config<SupabaseOptions> = Config.all({
   url: Config.string(variableNames.url),
-  audience: Config.option(Config.string(variableNames.audience)),
-  scopes: Config.option(Config.string(variableNames.scopes)),
-  roles: Config.option(Config.string(variableNames.roles)),
-  permissions: Config.option(Config.string(variableNames.permissions)),
-  postgresRoles: Config.option(Config.string(variableNames.postgresRoles)),
-  oauthClientsOnly: Config.option(Config.boolean("MCP_OAUTH_SUPABASE_OAUTH_CLIENTS_ONLY"))
+  audience: optionalList(variableNames.audience),
+  scopes: optionalList(variableNames.scopes),
+  roles: optionalList(variableNames.roles),
+  permissions: optionalList(variableNames.permissions),
+  postgresRoles: optionalList(variableNames.postgresRoles),
+  oauthClientsOnly: Config.option(Config.boolean("MCP_OAUTH_SUPABASE_OAUTH_CLIENTS_ONLY")).pipe(
+    Config.map(Option.getOrUndefined)
+  )
 }).pipe(
-  Config.map(({ url, audience, scopes, roles, permissions, postgresRoles, oauthClientsOnly }) => ({
-    url,
-    audience: Option.map(audience, splitList).pipe(Option.getOrUndefined),
-    scopes: Option.map(scopes, splitList).pipe(Option.getOrUndefined),
+  Config.map(({ roles, permissions, ...rest }) => ({
+    ...rest,
     claims: {
-      ...(Option.isSome(roles) ? { roles: splitList(roles.value) } : {}),
-      ...(Option.isSome(permissions) ? { permissions: splitList(permissions.value) } : {})
-    },
-    postgresRoles: Option.map(postgresRoles, splitList).pipe(Option.getOrUndefined),
-    oauthClientsOnly: Option.getOrUndefined(oauthClientsOnly)
+      ...(roles !== undefined ? { roles } : {}),
+      ...(permissions !== undefined ? { permissions } : {})
+    }
   }))
 )
 
@@ -257,20 +251,12 @@ export const config: Config.Config<SupabaseOptions> = Config.all({
 export const layerConfig = (
   options: Config.Config<SupabaseOptions> = config
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.unwrapEffect(
-    Effect.gen(function* () {
-      const resolved = yield* Effect.mapError(options, fromConfigError)
-      // validated here too so that a message names the variable rather than the option
-      yield* check(resolved, variableNames)
-      return layer(resolved)
-    })
-  )
+  // validated here too so that a message names the variable rather than the option
+  configuredLayer(options, (resolved) => check(resolved, variableNames), layer)
 
 /**
  * The Supabase provider for the `MCPServer` facade (same options as {@link layer}); without options it reads the
  * environment like {@link layerConfig}.
  */
-export const oauthSupabaseProvider = (options?: SupabaseOptions): OAuthProvider => ({
-  name: "supabase",
-  layer: options === undefined ? layerConfig() : layer(options)
-})
+export const oauthSupabaseProvider = (options?: SupabaseOptions): OAuthProvider =>
+  facadeProvider("supabase", options, layer, layerConfig)

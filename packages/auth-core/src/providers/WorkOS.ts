@@ -10,19 +10,18 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as ClaimMapping from "../ClaimMapping.js"
 import { ConfigProblem } from "../ConfigProblem.js"
 import type { OAuthProvider } from "../OAuthProvider.js"
 import { Provider } from "../Provider.js"
 import { ResourceServer } from "../ResourceServer.js"
 import * as TokenVerifier from "../TokenVerifier.js"
-import { checkScopes, fromConfigError, splitList } from "../internal/settings.js"
+import { checkScopes } from "../internal/settings.js"
 import * as Custom from "./Custom.js"
 import { audienceWarnings, toList, toOrigin } from "./internal/hostedDomain.js"
+import { configuredLayer, facadeProvider, optionalList, optionalValue, providerLayer } from "./internal/providerModule.js"
 
 /** Options of the WorkOS AuthKit provider; give `subdomain` or `domain`. */
 export interface WorkOSOptions
@@ -130,26 +129,15 @@ export const make = (
 export const layer = (
   options: WorkOSOptions
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.effectContext(
-    Effect.map(make(options), ({ provider, verifier }) =>
-      Context.make(Provider, provider).pipe(Context.add(TokenVerifier.TokenVerifier, verifier))
-    )
-  )
+  providerLayer(make(options))
 
 /** The environment variables read by {@link layerConfig}. */
 export const config: Config.Config<WorkOSOptions> = Config.all({
-  subdomain: Config.option(Config.string(variableNames.subdomain)),
-  domain: Config.option(Config.string(variableNames.domain)),
-  audience: Config.option(Config.string(variableNames.audience)),
-  scopes: Config.option(Config.string(variableNames.scopes))
-}).pipe(
-  Config.map(({ subdomain, domain, audience, scopes }) => ({
-    subdomain: Option.getOrUndefined(subdomain),
-    domain: Option.getOrUndefined(domain),
-    audience: Option.map(audience, splitList).pipe(Option.getOrUndefined),
-    scopes: Option.map(scopes, splitList).pipe(Option.getOrUndefined)
-  }))
-)
+  subdomain: optionalValue(variableNames.subdomain),
+  domain: optionalValue(variableNames.domain),
+  audience: optionalList(variableNames.audience),
+  scopes: optionalList(variableNames.scopes)
+})
 
 /**
  * Like {@link layer}, with options from configuration: `MCP_OAUTH_WORKOS_SUBDOMAIN` or `MCP_OAUTH_WORKOS_DOMAIN`
@@ -158,20 +146,12 @@ export const config: Config.Config<WorkOSOptions> = Config.all({
 export const layerConfig = (
   options: Config.Config<WorkOSOptions> = config
 ): Layer.Layer<Provider | TokenVerifier.TokenVerifier, ConfigProblem, ResourceServer | HttpClient.HttpClient> =>
-  Layer.unwrapEffect(
-    Effect.gen(function* () {
-      const resolved = yield* Effect.mapError(options, fromConfigError)
-      // validated here too so that a message names the variable rather than the option
-      yield* check(resolved, variableNames)
-      return layer(resolved)
-    })
-  )
+  // validated here too so that a message names the variable rather than the option
+  configuredLayer(options, (resolved) => check(resolved, variableNames), layer)
 
 /**
  * The WorkOS AuthKit provider for the `MCPServer` facade (same options as {@link layer}); without options it reads
  * the environment like {@link layerConfig}.
  */
-export const oauthWorkOSProvider = (options?: WorkOSOptions): OAuthProvider => ({
-  name: "workos",
-  layer: options === undefined ? layerConfig() : layer(options)
-})
+export const oauthWorkOSProvider = (options?: WorkOSOptions): OAuthProvider =>
+  facadeProvider("workos", options, layer, layerConfig)

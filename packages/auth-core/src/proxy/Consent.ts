@@ -125,11 +125,26 @@ export const decide = (context: ProxyContext, request: ProviderRequest): Effect.
     if (!(yield* context.cookies.checkCsrf(pending.browser_id, requestId, csrfToken))) {
       return forbidden("The consent form is not valid for this browser. Start again from the application.")
     }
+    const authorization = pending.request
+    if (decision !== "approve" && decision !== "deny") return errorPage(400, "The consent form carried no decision.")
+    // prepared before the request is spent, so an unreachable upstream (503) leaves the consent answerable again
+    const state = randomToken(32)
+    const pkce = yield* Pkce.make
+    const nonce = context.upstream.wantsIdToken ? randomToken(24) : undefined
+    const upstreamUrl =
+      decision === "approve"
+        ? yield* context.upstream.authorizationUrl({
+            redirectUri: context.endpoints.callback,
+            state,
+            codeChallenge: pkce.challenge,
+            nonce,
+            loginHint: authorization.login_hint
+          })
+        : undefined
     // single use: of two concurrent submissions only one goes on
     const taken = yield* context.store.take(key)
     if (Option.isNone(taken)) return errorPage(400, "This consent request was already answered.")
-    const authorization = pending.request
-    if (decision === "deny") {
+    if (upstreamUrl === undefined) {
       return toClient(authorization.redirect_uri, {
         error: "access_denied",
         error_description: "The user denied the request",
@@ -137,18 +152,6 @@ export const decide = (context: ProxyContext, request: ProviderRequest): Effect.
         iss: context.issuer
       })
     }
-    if (decision !== "approve") return errorPage(400, "The consent form carried no decision.")
-
-    const state = randomToken(32)
-    const pkce = yield* Pkce.make
-    const nonce = context.upstream.wantsIdToken ? randomToken(24) : undefined
-    const upstreamUrl = yield* context.upstream.authorizationUrl({
-      redirectUri: context.endpoints.callback,
-      state,
-      codeChallenge: pkce.challenge,
-      nonce,
-      loginHint: authorization.login_hint
-    })
     const skey = yield* stateKey(context, state)
     const record: UpstreamState = {
       request: authorization,

@@ -514,5 +514,60 @@ export const layerPreset = (
     })
   )
 
-/** The proxy for the `MCPServer` facade (same options as {@link layer}). */
-export const oauthProxy = (options: OAuthProxyOptions): OAuthProvider => ({ name: options.name ?? "proxy", layer: layer(options) })
+/**
+ * The options of the seed framework's `oauthProxy`, for moving over by changing imports. `verifyToken` keeps its
+ * signature but is called once per sign-in with the upstream access token to find the user (the proxy then issues
+ * its own tokens); it is never given a token a client presents, and upstream tokens are never accepted at `/mcp`.
+ */
+export interface SeedProxyOptions {
+  readonly authEndpoint: string
+  readonly tokenEndpoint: string
+  readonly clientId: string
+  readonly clientSecret: string | Redacted.Redacted<string>
+  /** Scopes asked for upstream. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /** Finds the user behind an upstream access token (default: the userinfo endpoint, when given). */
+  readonly verifyToken?: TokenVerifier.VerifyFunction | undefined
+  readonly userinfoEndpoint?: string | undefined
+}
+
+const fromSeed = (options: SeedProxyOptions): OAuthProxyOptions => {
+  const verify = options.verifyToken
+  return {
+    upstream: {
+      authorizationEndpoint: options.authEndpoint,
+      tokenEndpoint: options.tokenEndpoint,
+      userinfoEndpoint: options.userinfoEndpoint,
+      clientId: options.clientId,
+      clientSecret: Redacted.isRedacted(options.clientSecret) ? options.clientSecret : Redacted.make(options.clientSecret),
+      scopes: options.scopes,
+      identify:
+        verify === undefined
+          ? undefined
+          : (tokens) =>
+              Effect.tryPromise({
+                try: async () => verify(tokens.access_token),
+                catch: () => new Upstream.UpstreamRefused({ step: "identity", error: "invalid_token" })
+              }).pipe(
+                Effect.catchAllDefect(() => Effect.fail(new Upstream.UpstreamRefused({ step: "identity", error: "invalid_token" }))),
+                Effect.flatMap((verified) =>
+                  typeof verified?.subject === "string" && verified.subject !== ""
+                    ? Effect.succeed<Upstream.Identity>({
+                        subject: verified.subject,
+                        claims: Upstream.profileClaims({ ...verified.claims, ...verified.user })
+                      })
+                    : Effect.fail(new Upstream.UpstreamRefused({ step: "identity", error: "invalid_token" }))
+                )
+              )
+    }
+  }
+}
+
+/**
+ * The proxy for the `MCPServer` facade: the same options as {@link layer}, or the seed framework's
+ * `{ authEndpoint, tokenEndpoint, clientId, clientSecret, scopes, verifyToken }` (see {@link SeedProxyOptions}).
+ */
+export const oauthProxy = (options: OAuthProxyOptions | SeedProxyOptions): OAuthProvider =>
+  "authEndpoint" in options
+    ? { name: "proxy", layer: layer(fromSeed(options)) }
+    : { name: options.name ?? "proxy", layer: layer(options) }

@@ -103,7 +103,7 @@ export interface Upstream {
   readonly issuer: string | undefined
   /**
    * Whether an authorization response's `iss` (RFC 9207) is acceptable: it must name the upstream when present, and
-   * must be present when the upstream promises it. An upstream without a known issuer accepts none but an absent one.
+   * must be present when the upstream promises it. Configure the upstream's issuer to have it checked.
    */
   readonly acceptsIss: (iss: string | undefined) => Effect.Effect<boolean, UpstreamUnavailable>
   /** The URL the browser is sent to, after consent. */
@@ -360,9 +360,10 @@ export const make = (options: UpstreamOptions): Effect.Effect<Upstream, ConfigPr
     return build(
       {
         issuer,
+        // without a configured issuer there is nothing to compare with (and only one upstream to be mixed up with)
         acceptsIss: (iss) =>
           issuer === undefined
-            ? Effect.succeed(iss === undefined)
+            ? Effect.succeed(true)
             : iss !== undefined
               ? Effect.succeed(iss === issuer)
               : Effect.map(metadata, (m) => m.authorization_response_iss_parameter_supported !== true),

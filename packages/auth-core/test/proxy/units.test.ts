@@ -81,7 +81,9 @@ describe("proxy Sealing", () => {
       assert.isTrue(Option.isNone(yield* sealer.open(sealed, "grant:2")))
       assert.isTrue(Option.isNone(yield* other.open(sealed, "grant:1")))
       const [v, iv, data] = sealed.split(".")
-      const flipped = `${v}.${iv}.${data!.slice(0, -2)}${data!.endsWith("A") ? "B" : "A"}${data!.slice(-1)}`
+      // a different character in the middle of the ciphertext (the last one may carry padding bits only)
+      const at = Math.floor(data!.length / 2)
+      const flipped = `${v}.${iv}.${data!.slice(0, at)}${data![at] === "A" ? "B" : "A"}${data!.slice(at + 1)}`
       assert.isTrue(Option.isNone(yield* sealer.open(flipped, "grant:1")))
       assert.notStrictEqual(yield* sealer.seal("x", "c"), yield* sealer.seal("x", "c"))
     })

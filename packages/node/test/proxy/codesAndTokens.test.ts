@@ -81,7 +81,7 @@ describe("OAuth proxy: code injection and replay", () => {
   let alice: TestClient
   let mallory: TestClient
   beforeAll(async () => {
-    stack = await startProxyStack({ proxy: { ttl: { authorizationCode: "1 second" } } })
+    stack = await startProxyStack({ proxy: { ttl: { authorizationCode: "3 seconds" } } })
     alice = await register(stack.origin, { client_name: "Alice's client" })
     mallory = await register(stack.origin, { client_name: "Mallory's client" })
   })
@@ -134,7 +134,7 @@ describe("OAuth proxy: code injection and replay", () => {
 
   it("refuses an expired code", async () => {
     const authorized = await authorize(stack, alice)
-    await new Promise((resolve) => setTimeout(resolve, 1_300))
+    await new Promise((resolve) => setTimeout(resolve, 3_300))
     const response = await redeem(stack, alice, authorized)
     expect(response.status).toBe(400)
     expect(response.body["error"]).toBe("invalid_grant")

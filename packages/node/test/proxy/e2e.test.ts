@@ -70,4 +70,21 @@ describe("OAuth proxy end to end on the node adapter (oidc-provider upstream wit
       }
     })
   })
+
+  it("answers 503, never 500, on its routes when the auth runtime is gone", async () => {
+    const gone = await startProxyStack()
+    try {
+      await gone.auth.dispose()
+      for (const [path, init] of [
+        ["/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=refresh_token" }],
+        ["/authorize?client_id=x", {}],
+        ["/register", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }]
+      ] as const) {
+        const response = await fetch(`${gone.origin}${path}`, { redirect: "manual", ...init })
+        expect(response.status, path).toBe(503)
+      }
+    } finally {
+      await gone.close()
+    }
+  })
 })

@@ -184,7 +184,7 @@ describe("OAuth proxy: registration flood", () => {
   let stack: ProxyStack
   beforeAll(async () => {
     stack = await startProxyStack({
-      proxy: { rateLimits: { registration: { limit: 5, window: "1 hour" } }, ttl: { unusedClient: "1 second" } }
+      proxy: { rateLimits: { registration: { limit: 5, window: "1 hour" } } }
     })
   })
   afterAll(() => stack?.close())
@@ -210,12 +210,12 @@ describe("OAuth proxy: registration flood", () => {
   })
 
   it("forgets a registration that was never used once its TTL passes", async () => {
-    const fresh = await startProxyStack({ proxy: { ttl: { unusedClient: "1 second" } } })
+    const fresh = await startProxyStack({ proxy: { ttl: { unusedClient: "3 seconds" } } })
     try {
       const client = await register(fresh.origin)
       const before = await fetch(authorizeUrl(fresh, client, createPkce()), { redirect: "manual" })
       expect(before.status).toBe(200)
-      await new Promise((resolve) => setTimeout(resolve, 1_300))
+      await new Promise((resolve) => setTimeout(resolve, 3_300))
       const after = await fetch(authorizeUrl(fresh, client, createPkce()), { redirect: "manual" })
       expect(after.status).toBe(400)
       expect(after.headers.get("location")).toBeNull()

@@ -58,7 +58,7 @@ describe.each(["client_secret_basic", "client_secret_post"] as const)("OAuth pro
       }
     })
     stack = await startProxyStack({
-      upstream: { tokenEndpoint: `${fake.url}/token`, tokenEndpointAuthMethod: method, timeout: "500 millis" }
+      upstream: { tokenEndpoint: `${fake.url}/token`, tokenEndpointAuthMethod: method, timeout: "2 seconds" }
     })
     client = await register(stack.origin)
   })

@@ -1,14 +1,22 @@
-/** Settings shared by the hosted-IdP provider modules (Auth0, WorkOS, Clerk): domains, audiences, warnings. */
+/**
+ * Settings shared by the provider modules: server URLs and hosted-IdP domains (Auth0, WorkOS, Clerk), audiences,
+ * warnings.
+ */
 import * as Effect from "effect/Effect"
 import { ConfigProblem } from "../../ConfigProblem.js"
 import { isLoopback, sameResource } from "../../ResourceUrl.js"
 
 /**
- * The origin of a hosted identity provider from a bare host (`tenant.auth0.com`, https assumed) or a full origin URL
- * (`https://login.example.com`, `http://127.0.0.1:4000` for a local stand-in). https unless loopback; no path (a
- * single `/` is tolerated), query, fragment or credentials. Fails naming `setting`.
+ * A server URL from a bare host (https assumed) or a full URL: https unless loopback; no query, fragment or
+ * credentials; `extra` may name one more problem (checked before the host name). Fails naming `setting`, describing
+ * the expected value as an origin or a URL after `kind`.
  */
-export const toOrigin = (setting: string, value: string): Effect.Effect<string, ConfigProblem> => {
+export const toServerUrl = (
+  setting: string,
+  value: string,
+  kind: "origin" | "URL",
+  extra?: (url: URL) => string | undefined
+): Effect.Effect<URL, ConfigProblem> => {
   const trimmed = value.trim()
   const fail = (problem: string) => Effect.fail(new ConfigProblem({ setting, problem: `${JSON.stringify(value)} ${problem}` }))
   if (trimmed === "") return Effect.fail(new ConfigProblem({ setting, problem: "must not be empty" }))
@@ -17,17 +25,28 @@ export const toOrigin = (setting: string, value: string): Effect.Effect<string, 
   try {
     url = new URL(withScheme)
   } catch {
-    return fail("is not a host name or an origin URL")
+    return fail(`is not a host name or ${kind === "origin" ? "an origin URL" : "a URL"}`)
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return fail("must be an https origin")
+  if (url.protocol !== "https:" && url.protocol !== "http:") return fail(`must be an https ${kind}`)
   if (url.protocol === "http:" && !isLoopback(url)) return fail("must use https (http is allowed only for loopback hosts)")
   if (url.username !== "" || url.password !== "") return fail("must not contain a user name or password")
   if (url.hash !== "" || withScheme.includes("#")) return fail("must not contain a fragment")
   if (url.search !== "" || withScheme.includes("?")) return fail("must not contain a query")
-  if (url.pathname !== "/") return fail("must be a host name or an origin, without a path")
+  const problem = extra?.(url)
+  if (problem !== undefined) return fail(problem)
   if (url.hostname === "") return fail("has no host name")
-  return Effect.succeed(url.origin)
+  return Effect.succeed(url)
 }
+
+/**
+ * The origin of a hosted identity provider from a bare host (`tenant.auth0.com`, https assumed) or a full origin URL
+ * (`https://login.example.com`, `http://127.0.0.1:4000` for a local stand-in). https unless loopback; no path (a
+ * single `/` is tolerated), query, fragment or credentials. Fails naming `setting`.
+ */
+export const toOrigin = (setting: string, value: string): Effect.Effect<string, ConfigProblem> =>
+  toServerUrl(setting, value, "origin", (url) =>
+    url.pathname !== "/" ? "must be a host name or an origin, without a path" : undefined
+  ).pipe(Effect.map((url) => url.origin))
 
 /** A list setting: a string or an array of strings, every one non-empty. */
 export const toList = (

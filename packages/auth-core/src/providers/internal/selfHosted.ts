@@ -8,33 +8,16 @@ import * as Redacted from "effect/Redacted"
 import type { AuthInfo, User } from "../../AuthInfo.js"
 import { ConfigProblem } from "../../ConfigProblem.js"
 import { InvalidToken, type InvalidTokenReason } from "../../Errors.js"
-import { isLoopback } from "../../ResourceUrl.js"
 import type * as TokenVerifier from "../../TokenVerifier.js"
+import { toServerUrl } from "./hostedDomain.js"
 
 /**
  * A base URL from a bare host (`sso.example.com`, https assumed) or a full URL that may carry a path
  * (`https://example.com/auth`, `http://127.0.0.1:8080` for a local stand-in): https unless loopback; no query,
  * fragment or credentials. Returned without trailing slashes. Fails naming `setting`.
  */
-export const toBaseUrl = (setting: string, value: string): Effect.Effect<string, ConfigProblem> => {
-  const trimmed = value.trim()
-  const fail = (problem: string) => Effect.fail(new ConfigProblem({ setting, problem: `${JSON.stringify(value)} ${problem}` }))
-  if (trimmed === "") return Effect.fail(new ConfigProblem({ setting, problem: "must not be empty" }))
-  const withScheme = trimmed.includes("://") ? trimmed : `https://${trimmed}`
-  let url: URL
-  try {
-    url = new URL(withScheme)
-  } catch {
-    return fail("is not a host name or a URL")
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return fail("must be an https URL")
-  if (url.protocol === "http:" && !isLoopback(url)) return fail("must use https (http is allowed only for loopback hosts)")
-  if (url.username !== "" || url.password !== "") return fail("must not contain a user name or password")
-  if (url.hash !== "" || withScheme.includes("#")) return fail("must not contain a fragment")
-  if (url.search !== "" || withScheme.includes("?")) return fail("must not contain a query")
-  if (url.hostname === "") return fail("has no host name")
-  return Effect.succeed(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
-}
+export const toBaseUrl = (setting: string, value: string): Effect.Effect<string, ConfigProblem> =>
+  toServerUrl(setting, value, "URL").pipe(Effect.map((url) => `${url.origin}${url.pathname.replace(/\/+$/, "")}`))
 
 /** A URL path setting: begins with `/`, no `..`, query or fragment. */
 export const toPath = (setting: string, value: string): Effect.Effect<string, ConfigProblem> => {
