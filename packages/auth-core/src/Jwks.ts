@@ -174,7 +174,8 @@ export const make = (options: JwksOptions): Effect.Effect<Service, never, HttpCl
       maxStale: options.maxStale ?? defaults.maxStale
     })
 
-    const getKey = Effect.fn("Jwks.getKey")(function* (selector: KeySelector) {
+    // untraced: it runs on every verification and its span cost ~30 µs per call (bench/README.md)
+    const getKey = Effect.fnUntraced(function* (selector: KeySelector) {
       // an algorithm no key set can serve is refused before any fetch: junk tokens never reach the upstream
       if (JwkSet.keyTypeFor(selector.alg) === undefined) return yield* invalid("algorithm")
       const held = yield* cache.get
