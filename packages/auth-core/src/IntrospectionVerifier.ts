@@ -26,7 +26,8 @@ import { sameResource } from "./ResourceUrl.js"
 import { TokenVerifier, type Service } from "./TokenVerifier.js"
 import { formEncode, postForm } from "./internal/postForm.js"
 import { checkUrl, fromConfigError } from "./internal/settings.js"
-import { ExpiringMap, tokenDigest } from "./internal/tokenCache.js"
+import { ExpiringMap } from "./internal/tokenCache.js"
+import { tokenDigest } from "./internal/tokenDigest.js"
 
 /** How the resource server authenticates to the introspection endpoint (RFC 6749 §2.3.1). */
 export type ClientAuthMethod = "client_secret_basic" | "client_secret_post"
@@ -360,7 +361,7 @@ export const make = (
       if (token === "") return yield* invalid("malformed")
       // length in UTF-16 units bounds the byte length from below; bearer tokens are ASCII (RFC 6750 §2.1)
       if (token.length > maxTokenBytes) return yield* invalid("too_large")
-      const key = yield* tokenDigest(token)
+      const key = tokenDigest(token)
       const principal = yield* principalOf(key, token)
       const info: AuthInfo = { token: redacted, ...principal }
       return info

@@ -18,7 +18,6 @@
  *
  * @since 0.1.0
  */
-import * as NodeCrypto from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -28,6 +27,7 @@ import type { AuthInfo } from "./AuthInfo.js"
 import type { InvalidToken, UpstreamUnavailable } from "./Errors.js"
 import { TokenVerifier, type Service as VerifierService } from "./TokenVerifier.js"
 import * as ExpiringLru from "./internal/expiringLru.js"
+import { tokenDigest } from "./internal/tokenDigest.js"
 
 /** Options of the cache. */
 export interface VerifiedTokenCacheOptions {
@@ -51,12 +51,8 @@ export interface VerifiedTokenCache extends VerifierService {
 /** The principal without its token: what the cache keeps. */
 type Remembered = Omit<AuthInfo, "token">
 
-// `crypto.hash` (Node 20.12+) is a one-shot digest without the streaming Hash object; older Node 20 falls back
-const oneShot = (NodeCrypto as { readonly hash?: (algorithm: string, data: string, encoding: "base64url") => string }).hash
-
 /** The cache key of a token: its SHA-256 digest, base64url. */
-export const digest = (token: string): string =>
-  oneShot !== undefined ? oneShot("sha256", token, "base64url") : NodeCrypto.createHash("sha256").update(token, "utf8").digest("base64url")
+export const digest = tokenDigest
 
 // plain data (JSON claims, arrays) is frozen so that a caller changing the principal of one request cannot change
 // what later requests with the same token see; objects of other classes are left alone. Iterative: claims may nest deep.

@@ -1,18 +1,7 @@
 /**
- * Remembering verdicts about bearer tokens without remembering the tokens: entries are keyed by a SHA-256 digest,
- * expire at a deadline on the Effect Clock, and the oldest entry is dropped when the map is full.
+ * Remembering verdicts about bearer tokens without remembering the tokens: entries are keyed by a SHA-256 digest
+ * (internal/tokenDigest.ts), expire at a deadline on the Effect Clock, and the oldest entry is dropped when full.
  */
-import * as Effect from "effect/Effect"
-
-/** The hex SHA-256 digest of a token: what a cache keys on, so that a heap dump or a map listing shows no token. */
-export const tokenDigest = (token: string): Effect.Effect<string> =>
-  Effect.promise(() => crypto.subtle.digest("SHA-256", new TextEncoder().encode(token))).pipe(
-    Effect.map((buffer) => {
-      let hex = ""
-      for (const byte of new Uint8Array(buffer)) hex += byte.toString(16).padStart(2, "0")
-      return hex
-    })
-  )
 
 interface Entry<A> {
   readonly value: A
