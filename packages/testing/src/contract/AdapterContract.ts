@@ -48,7 +48,15 @@ export const runAdapterContract = (adapter: AdapterUnderTest): void => {
       origin = `http://127.0.0.1:${port}`
       resource = `${origin}/mcp`
       metadataUrl = `${origin}/.well-known/oauth-protected-resource/mcp`
-      idp = await startTestIdp({ resource, scopes: ["mcp", "admin"], users })
+      idp = await startTestIdp({
+        resource,
+        scopes: ["mcp", "admin"],
+        users,
+        // the IdP signs this account's tokens already expired: a real, correctly signed, expired token
+        customizeAccessToken: ({ payload }) => {
+          if (payload["sub"] === "expired-user") payload["exp"] = Math.floor(Date.now() / 1000) - 120
+        }
+      })
       const auth = await McpAuth.make(
         McpAuth.layer({ resource, scopesSupported: ["mcp"], requiredScopes: ["mcp"], resourceName: "contract" }, Custom.layer({ issuer: idp.issuer }))
       )
@@ -150,9 +158,11 @@ export const runAdapterContract = (adapter: AdapterUnderTest): void => {
     })
 
     it("answers 401 before 403 when the token is expired, whatever the tool needs", async () => {
-      const [h, p] = token.split(".") as [string, string, string]
-      const response = await post(rpc("tools/call", { name: "admin-report", arguments: {} }), `Bearer ${h}.${p}.${"A".repeat(342)}`)
+      const expired = (await getTokens({ idp, scope: "mcp", loginHint: "expired-user" })).access_token
+      const response = await post(rpc("tools/call", { name: "admin-report", arguments: {} }), `Bearer ${expired}`)
       expect(response.status).toBe(401)
+      expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"')
+      expect(await response.json()).toMatchObject({ error_description: "The access token expired" })
     })
 
     it("lets the SDK v2 client step up to the scopes a tool needs and retry", async () => {
