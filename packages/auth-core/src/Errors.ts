@@ -146,14 +146,6 @@ export type AuthError =
   | AccessDenied
   | UpstreamUnavailable
 
-/** Whether a value is one of the guard's errors. */
-export const isAuthError = (u: unknown): u is AuthError =>
-  u instanceof MissingToken ||
-  u instanceof InvalidRequest ||
-  u instanceof InvalidToken ||
-  u instanceof InsufficientScope ||
-  u instanceof AccessDenied ||
-  u instanceof UpstreamUnavailable
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Errors of the OAuth proxy's endpoints (RFC 6749 §4.1.2.1 / §5.2, RFC 7591 §3.2.2, RFC 8707 §2, RFC 7009 §2.2.1).
