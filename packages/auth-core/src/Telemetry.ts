@@ -1,0 +1,87 @@
+/**
+ * The names of every span, span attribute and metric @mcp-oauth emits, in one place so they stay stable and documented
+ * (docs/observability.md). Attributes never carry a token, a secret, a code or a state.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+
+/** Span names, one per verification or OAuth step. */
+export const Span = {
+  /** One protected request through the guard: header parsing, verification, scope and session checks. */
+  guard: "mcp_oauth.guard",
+  /** Verifying one bearer token (JWT, introspection or a proxy token). */
+  verifyToken: "mcp_oauth.verify_token",
+  /** Fetching a JSON Web Key Set. */
+  jwksFetch: "mcp_oauth.jwks.fetch",
+  /** Fetching authorization-server metadata. */
+  discoveryFetch: "mcp_oauth.discovery.fetch",
+  /** An RFC 7662 introspection call. */
+  introspect: "mcp_oauth.introspect",
+  /** Proxy: dynamic client registration. */
+  proxyRegister: "mcp_oauth.proxy.register",
+  /** Proxy: the authorization request up to the consent page. */
+  proxyAuthorize: "mcp_oauth.proxy.authorize",
+  /** Proxy: the consent decision. */
+  proxyConsent: "mcp_oauth.proxy.consent",
+  /** Proxy: the upstream redirect back to the proxy. */
+  proxyCallback: "mcp_oauth.proxy.callback",
+  /** Proxy: the token endpoint. */
+  proxyToken: "mcp_oauth.proxy.token",
+  /** Proxy: the revocation endpoint. */
+  proxyRevoke: "mcp_oauth.proxy.revoke",
+  /** Proxy: a call to the upstream token, revocation or token-info endpoint. */
+  upstreamCall: "mcp_oauth.upstream.call",
+  /** Proxy: fetching a Client ID Metadata Document. */
+  clientMetadataFetch: "mcp_oauth.proxy.client_metadata.fetch"
+} as const
+
+/** Span attribute names. */
+export const Attribute = {
+  /** Why a request or step failed: an error tag or an `invalid_token` reason. */
+  failureReason: "mcp_oauth.failure.reason",
+  /** `ok` or `refused` or `error`. */
+  outcome: "mcp_oauth.outcome",
+  /** The token issuer, once verified. */
+  issuer: "mcp_oauth.issuer",
+  /** The OAuth client id (public by nature; never the secret). */
+  clientId: "mcp_oauth.client_id",
+  /** The grant type at the token endpoint. */
+  grantType: "mcp_oauth.grant_type",
+  /** What an outbound call targets, e.g. `jwks` or `upstream token endpoint` (never a URL with credentials). */
+  target: "mcp_oauth.target",
+  /** The HTTP status sent to the client. */
+  httpStatus: "http.response.status_code"
+} as const
+
+/** Counts refused or failed requests by reason (`reason` tag: an `invalid_token` reason or an error tag). */
+export const authFailures = Metric.counter("mcp_oauth_auth_failures_total", {
+  description: "Requests the auth layer refused or could not decide, by reason",
+  incremental: true
+})
+
+/** Counts requests the guard accepted. */
+export const authSuccesses = Metric.counter("mcp_oauth_auth_successes_total", {
+  description: "Requests the guard accepted",
+  incremental: true
+})
+
+/** Counts OAuth proxy steps by `step` and `outcome` tags. */
+export const proxySteps = Metric.counter("mcp_oauth_proxy_steps_total", {
+  description: "OAuth proxy steps by step and outcome",
+  incremental: true
+})
+
+/** Counts outbound calls (key sets, metadata, introspection, upstream) by `target` and `outcome` tags. */
+export const outboundCalls = Metric.counter("mcp_oauth_outbound_calls_total", {
+  description: "Outbound calls to identity providers by target and outcome",
+  incremental: true
+})
+
+/** Adds one to `counter` under the given tags. */
+export const count = (
+  counter: Metric.Metric.Counter<number>,
+  tags: Readonly<Record<string, string>>
+): Effect.Effect<void> =>
+  Metric.increment(Object.entries(tags).reduce((metric, [key, value]) => Metric.tagged(metric, key, value), counter))
