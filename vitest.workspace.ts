@@ -18,5 +18,6 @@ export const projects: Array<TestProjectConfiguration> = [
   project("express", "packages/express", 60_000),
   project("hono", "packages/hono", 60_000),
   project("redis", "packages/redis", 60_000),
-  project("examples", "examples", 60_000)
+  project("examples", "examples", 60_000),
+  project("reliability", "reliability", 120_000)
 ]

@@ -1,0 +1,180 @@
+/**
+ * The systems under test, built from real parts: the TestIdp (oidc-provider) as identity provider and OAuth upstream,
+ * a {@link FaultyUpstream} in front of the endpoints a test breaks, and a protected MCP server on one adapter.
+ */
+import { Custom, McpAuth, OAuthProxy } from "@mcp-oauth/auth-core"
+import type { Jwks } from "@mcp-oauth/auth-core"
+import type * as VerifiedTokenCache from "@mcp-oauth/auth-core/VerifiedTokenCache"
+import { generateSigningKeyJson } from "@mcp-oauth/auth-core/proxy/AccessTokens"
+import type { TokenEndpointAuthMethod } from "@mcp-oauth/auth-core/proxy/Upstream"
+import { startTestIdp, type TestIdp } from "@mcp-oauth/testing"
+import { freePort } from "@mcp-oauth/testing/contract"
+import { Layer, Redacted } from "effect"
+import type { AdapterName } from "./adapters.js"
+import { serveWith } from "./adapters.js"
+import { captureLogs } from "./capture.js"
+import { type FaultyUpstream, startFaultyUpstream } from "./faultyUpstream.js"
+
+/** What every stack has. */
+export interface Stack {
+  readonly adapter: AdapterName
+  readonly origin: string
+  readonly resource: string
+  readonly idp: TestIdp
+  /** The faulty front of the IdP. */
+  readonly front: FaultyUpstream
+  /** Every Effect log line of the server. */
+  readonly logs: Array<string>
+  readonly close: () => Promise<void>
+}
+
+/** Options of {@link startVerifierStack}. */
+export interface VerifierStackOptions {
+  readonly adapter: AdapterName
+  /** Key-set cache settings of the server (the key set is fetched through the front, at `/jwks`). */
+  readonly jwks?: Omit<Jwks.JwksOptions, "uri"> | undefined
+  readonly verifiedTokenCache?: boolean | VerifiedTokenCache.VerifiedTokenCacheOptions | undefined
+}
+
+/** A resource server verifying the IdP's JWTs, its key set fetched through the faulty front. */
+export const startVerifierStack = async (options: VerifierStackOptions): Promise<Stack> => {
+  const port = await freePort()
+  const origin = `http://127.0.0.1:${port}`
+  const resource = `${origin}/mcp`
+  const idp = await startTestIdp({ resource, scopes: ["mcp", "admin"] })
+  const front = await startFaultyUpstream(new URL(idp.issuer).origin)
+  const logs: Array<string> = []
+  try {
+    const auth = await McpAuth.make(
+      Layer.merge(
+        McpAuth.layer(
+          { resource, scopesSupported: ["mcp", "admin"], resourceName: "reliability" },
+          Custom.layer({
+            issuer: idp.issuer,
+            jwksUri: `${front.origin}/jwks`,
+            jwks: options.jwks,
+            verifiedTokenCache: options.verifiedTokenCache
+          })
+        ),
+        captureLogs(logs)
+      )
+    )
+    const served = await serveWith(options.adapter, auth, port)
+    return {
+      adapter: options.adapter,
+      origin,
+      resource,
+      idp,
+      front,
+      logs,
+      close: async () => {
+        await served.close()
+        await front.close()
+        await idp.close()
+      }
+    }
+  } catch (error) {
+    await front.close()
+    await idp.close()
+    throw error
+  }
+}
+
+/** The proxy's client id at the upstream. */
+export const UPSTREAM_CLIENT_ID = "reliability-proxy"
+
+/** Options of {@link startProxyStack}. */
+export interface ProxyStackOptions {
+  readonly adapter: AdapterName
+  /** The proxy's client secret at the upstream. */
+  readonly upstreamSecret: string
+  /** How the proxy sends it (default `client_secret_basic`). */
+  readonly tokenEndpointAuthMethod?: TokenEndpointAuthMethod | undefined
+  /** The upstream's access-token lifetime in seconds (default 300). */
+  readonly upstreamTokenTtlSeconds?: number | undefined
+  /** More proxy options. */
+  readonly proxy?: Partial<OAuthProxy.OAuthProxyOptions> | undefined
+}
+
+/** A proxy stack: the proxy's upstream token endpoint and key set are reached through the front, which records `/token`. */
+export interface ProxyStack extends Stack {
+  readonly auth: McpAuth.McpAuth
+}
+
+/**
+ * The OAuth proxy in front of the IdP playing a non-DCR upstream (registration off, one confidential static client),
+ * with the upstream's token endpoint and key set behind the faulty front and generous rate limits.
+ */
+export const startProxyStack = async (options: ProxyStackOptions): Promise<ProxyStack> => {
+  const port = await freePort()
+  const origin = `http://127.0.0.1:${port}`
+  const resource = `${origin}/mcp`
+  const idp = await startTestIdp({
+    resource,
+    scopes: ["mcp", "admin"],
+    registration: false,
+    accessTokenTtlSeconds: options.upstreamTokenTtlSeconds ?? 300,
+    users: { alice: { email: "alice@example.com", name: "Alice", roles: ["editor"], permissions: ["reports:read"] } },
+    staticClients: [
+      {
+        client_id: UPSTREAM_CLIENT_ID,
+        client_secret: options.upstreamSecret,
+        redirect_uris: [`${origin}/oauth/callback`],
+        grant_types: ["authorization_code", "refresh_token"],
+        response_types: ["code"],
+        token_endpoint_auth_method: options.tokenEndpointAuthMethod ?? "client_secret_basic"
+      }
+    ]
+  })
+  const front = await startFaultyUpstream(new URL(idp.issuer).origin, ["/token"])
+  const logs: Array<string> = []
+  try {
+    const auth = await McpAuth.make(
+      Layer.merge(
+        McpAuth.layer(
+          { resource, scopesSupported: ["mcp", "admin"], requiredScopes: ["mcp"], resourceName: "reliability proxy" },
+          OAuthProxy.layer({
+            upstream: {
+              issuer: idp.issuer,
+              tokenEndpoint: `${front.origin}/token`,
+              jwksUri: `${front.origin}/jwks`,
+              clientId: UPSTREAM_CLIENT_ID,
+              clientSecret: Redacted.make(options.upstreamSecret),
+              tokenEndpointAuthMethod: options.tokenEndpointAuthMethod ?? "client_secret_basic",
+              timeout: "1 second"
+            },
+            signingKey: Redacted.make(await generateSigningKeyJson()),
+            encryptionKey: Redacted.make(Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")),
+            cookieSecret: Redacted.make(Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")),
+            rateLimits: {
+              registration: { limit: 100_000, window: "1 minute" },
+              authorization: { limit: 100_000, window: "1 minute" },
+              token: { limit: 100_000, window: "1 minute" }
+            },
+            ...options.proxy
+          })
+        ),
+        captureLogs(logs)
+      )
+    )
+    const served = await serveWith(options.adapter, auth, port)
+    return {
+      adapter: options.adapter,
+      origin,
+      resource,
+      idp,
+      front,
+      logs,
+      auth,
+      close: async () => {
+        await served.close()
+        await front.close()
+        await idp.close()
+      }
+    }
+  } catch (error) {
+    await front.close()
+    await idp.close()
+    throw error
+  }
+}
