@@ -34,7 +34,27 @@ export const Span = {
   /** Proxy: a call to the upstream token, revocation or token-info endpoint. */
   upstreamCall: "mcp_oauth.upstream.call",
   /** Proxy: fetching a Client ID Metadata Document. */
-  clientMetadataFetch: "mcp_oauth.proxy.client_metadata.fetch"
+  clientMetadataFetch: "mcp_oauth.proxy.client_metadata.fetch",
+  /** One hardened HTTP exchange with an identity provider (inside the step that needed it). */
+  outboundCall: "mcp_oauth.outbound.call"
+} as const
+
+/** Span names of the shared store's operations (the Redis store's). */
+export const StoreSpan = {
+  /** Reading a key. */
+  get: "mcp_oauth.store.get",
+  /** Writing a key with a time to live. */
+  set: "mcp_oauth.store.set",
+  /** Writing a key only when absent. */
+  setIfAbsent: "mcp_oauth.store.set_if_absent",
+  /** Reading and deleting a key at once (one-time codes). */
+  take: "mcp_oauth.store.take",
+  /** Replacing a value only when it still holds the expected one. */
+  compareAndSet: "mcp_oauth.store.compare_and_set",
+  /** Deleting a key. */
+  delete: "mcp_oauth.store.delete",
+  /** Counting in a window (rate limits). */
+  increment: "mcp_oauth.store.increment"
 } as const
 
 /** Span attribute names. */
@@ -52,7 +72,9 @@ export const Attribute = {
   /** What an outbound call targets, e.g. `jwks` or `upstream token endpoint` (never a URL with credentials). */
   target: "mcp_oauth.target",
   /** The HTTP status sent to the client. */
-  httpStatus: "http.response.status_code"
+  httpStatus: "http.response.status_code",
+  /** Which verifier checked the token: `jwt`, `introspection`, `function`, `multi_issuer`. */
+  verifier: "mcp_oauth.verifier"
 } as const
 
 /** Counts refused or failed requests by reason (`reason` tag: an `invalid_token` reason or an error tag). */
