@@ -8,6 +8,7 @@
  */
 import { ConfigProblem } from "@mcp-oauth/auth-core/ConfigProblem"
 import * as Store from "@mcp-oauth/auth-core/Store"
+import { StoreSpan } from "@mcp-oauth/auth-core/Telemetry"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -202,21 +203,21 @@ const makeService = (client: Redis, keyPrefix: string, commandTimeout: Duration.
   }
   const ttlArg = (ttl: Duration.DurationInput) => String(Commands.ttlMillis(ttl) ?? "")
   return Store.Store.of({
-    get: Effect.fn("RedisStore.get")(function* (key: string) {
+    get: Effect.fn(StoreSpan.get)(function* (key: string) {
       const reply = yield* run(() => client.get(k(key)), Commands.replies.optionalString)
       return Option.fromNullable(reply.value)
     }),
-    set: Effect.fn("RedisStore.set")(function* (key: string, value: string, ttl: Duration.DurationInput) {
+    set: Effect.fn(StoreSpan.set)(function* (key: string, value: string, ttl: Duration.DurationInput) {
       yield* run(() => client.call("SET", k(key), value, ...withTtl(ttl)), Commands.replies.ok)
     }),
-    setIfAbsent: Effect.fn("RedisStore.setIfAbsent")(function* (key: string, value: string, ttl: Duration.DurationInput) {
+    setIfAbsent: Effect.fn(StoreSpan.setIfAbsent)(function* (key: string, value: string, ttl: Duration.DurationInput) {
       return yield* run(() => client.call("SET", k(key), value, ...withTtl(ttl), "NX"), Commands.replies.okOrNil)
     }),
-    take: Effect.fn("RedisStore.take")(function* (key: string) {
+    take: Effect.fn(StoreSpan.take)(function* (key: string) {
       const reply = yield* run(() => client.getdel(k(key)), Commands.replies.optionalString)
       return Option.fromNullable(reply.value)
     }),
-    compareAndSet: Effect.fn("RedisStore.compareAndSet")(function* (
+    compareAndSet: Effect.fn(StoreSpan.compareAndSet)(function* (
       key: string,
       expected: string,
       next: string,
@@ -227,10 +228,10 @@ const makeService = (client: Redis, keyPrefix: string, commandTimeout: Duration.
         Commands.replies.flag
       )
     }),
-    delete: Effect.fn("RedisStore.delete")(function* (key: string) {
+    delete: Effect.fn(StoreSpan.delete)(function* (key: string) {
       yield* run(() => client.del(k(key)), Commands.replies.count)
     }),
-    increment: Effect.fn("RedisStore.increment")(function* (key: string, window: Duration.DurationInput) {
+    increment: Effect.fn(StoreSpan.increment)(function* (key: string, window: Duration.DurationInput) {
       return yield* run(
         () => Commands.evalScript(client, Commands.increment, k(key), [ttlArg(window)]),
         (reply) => {
