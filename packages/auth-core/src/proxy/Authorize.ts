@@ -22,6 +22,7 @@ import type { AuthorizationRequest } from "./internal/records.js"
 import * as Pkce from "./Pkce.js"
 import * as RateLimit from "./RateLimit.js"
 import * as RedirectUri from "./RedirectUri.js"
+import * as Telemetry from "../Telemetry.js"
 
 /** Scopes clients commonly add that the proxy's tokens do not carry; dropped rather than refused. */
 const ignoredScopes = new Set(["openid", "offline_access"])
@@ -132,21 +133,19 @@ export const handle = (context: ProxyContext, request: ProviderRequest): Effect.
     if (request.method !== "GET" && request.method !== "HEAD") {
       return { ...errorPage(405, "Use GET for authorization requests."), headers: { ...errorPage(405, "").headers, allow: "GET" } }
     }
-    const rate = yield* Effect.either(
-      RateLimit.check(
-        context.store,
-        `${context.keyPrefix}rate:authorize:${RateLimit.sourceOf(request, context.trustedProxies)}`,
-        context.limits.authorization,
-        "authorization"
-      )
-    )
-    if (rate._tag === "Left" && rate.left._tag === "RateLimited") {
-      const page = errorPage(429, "Too many authorization requests; try again later.")
-      return { ...page, headers: { ...page.headers, "retry-after": String(rate.left.retryAfterSeconds) } }
-    }
+    const limited = yield* RateLimit.checkPage(context, request, "authorize", context.limits.authorization, "Too many authorization requests; try again later.")
+    if (limited !== undefined) return limited
     const validated = yield* validate(context, request)
     if ("status" in validated) return validated
-    return yield* Consent.show(context, request, validated.client, validated.authorization)
+    const { client, authorization } = validated
+    yield* Effect.annotateCurrentSpan(Telemetry.Attribute.clientId, client.clientId)
+    // a remembered approval skips the page, unless the client asks for the user's attention
+    const prompts = (request.query.get("prompt") ?? "").split(" ")
+    if (context.approvals !== undefined && !prompts.includes("consent") && !prompts.includes("login")) {
+      const approval = yield* context.approvals.find(request.header("cookie"), authorization)
+      if (Option.isSome(approval)) return yield* Consent.proceedRemembered(context, authorization, approval.value)
+    }
+    return yield* Consent.show(context, request, client, authorization)
   }).pipe(
     Effect.catchAll(() => Effect.succeed(errorPage(503, "The authorization service is unavailable; try again later.")))
   )

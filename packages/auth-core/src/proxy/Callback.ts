@@ -12,11 +12,14 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { HttpAnswer } from "../HttpAnswer.js"
 import type { ProviderRequest } from "../Provider.js"
+import * as Telemetry from "../Telemetry.js"
+import * as Consent from "./Consent.js"
 import { stateKey, verifierContext } from "./Consent.js"
 import { toClient } from "./internal/answers.js"
 import type { ProxyContext } from "./internal/context.js"
 import { errorPage } from "./internal/html.js"
 import { type AuthorizationRequest, decode, UpstreamState } from "./internal/records.js"
+import * as RateLimit from "./RateLimit.js"
 
 const decodeState = decode(UpstreamState, "upstream state")
 
@@ -33,6 +36,8 @@ const clientErrorFor = (upstreamError: string): string =>
 export const handle = (context: ProxyContext, request: ProviderRequest): Effect.Effect<HttpAnswer> =>
   Effect.gen(function* () {
     if (request.method !== "GET") return errorPage(405, "The sign-in response must arrive with GET.")
+    const limited = yield* RateLimit.checkPage(context, request, "callback", context.limits.callback, "Too many sign-in responses; try again later.")
+    if (limited !== undefined) return limited
     const all = (name: string) => request.query.getAll(name)
     const states = all("state")
     if (states.length !== 1 || states[0]!.length > 512) return errorPage(400, "The sign-in response carries no valid state.")
@@ -57,6 +62,7 @@ export const handle = (context: ProxyContext, request: ProviderRequest): Effect.
       return errorPage(400, "The sign-in response did not come from the expected identity provider.")
     }
     const authorization = record.request
+    yield* Effect.annotateCurrentSpan(Telemetry.Attribute.clientId, authorization.client_id)
     const toTheClient = (error: string, description: string) =>
       toClient(authorization.redirect_uri, { error, error_description: description, state: authorization.state, iss: context.issuer })
     const upstreamError = all("error")[0]
@@ -77,7 +83,26 @@ export const handle = (context: ProxyContext, request: ProviderRequest): Effect.
         ? toTheClient("access_denied", "The identity provider refused the sign-in")
         : toTheClient("temporarily_unavailable", "The identity provider is unavailable; try again later")
     }
-    return yield* complete(context, authorization, exchanged.right)
+    const { identity, tokens } = exchanged.right
+    if (record.remembered_subject !== undefined && identity.subject !== record.remembered_subject) {
+      // someone else signed in on a browser where another user approved: this user decides for themselves
+      yield* Effect.logInfo("proxy remembered approval given by another user; asking for consent")
+      yield* context.discardUpstream(tokens)
+      const client = yield* context.clients.find(authorization.client_id).pipe(Effect.orElseSucceed(() => Option.none()))
+      if (Option.isNone(client)) return errorPage(400, "The client is not known to this server. It may need to register again.")
+      return yield* Consent.show(context, request, client.value, authorization)
+    }
+    const answer = yield* complete(context, authorization, exchanged.right)
+    if (record.remember !== true || context.approvals === undefined) return answer
+    const cookie = yield* context.approvals.issue({
+      browserId: record.browser_id,
+      clientId: authorization.client_id,
+      redirectUri: authorization.redirect_uri,
+      resource: authorization.resource,
+      scope: authorization.scope,
+      subject: identity.subject
+    })
+    return { ...answer, headers: { ...answer.headers, "set-cookie": cookie } }
   }).pipe(
     Effect.catchAll(() => Effect.succeed(errorPage(503, "The authorization service is unavailable; try again later.")))
   )
@@ -96,6 +121,7 @@ const complete = (
       claims: exchanged.identity.claims,
       upstream: exchanged.tokens
     })
+    yield* context.grantConfirmed(grant)
     const code = yield* context.grants.issueCode({
       grant_id: grant.grant_id,
       client_id: authorization.client_id,

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { HttpAnswer } from "../HttpAnswer.js"
@@ -21,6 +22,9 @@ import { readForm } from "./internal/form.js"
 import { errorPage, escapeHtml, page } from "./internal/html.js"
 import { type AuthorizationRequest, decode, encode, PendingConsent, UpstreamState } from "./internal/records.js"
 import * as Pkce from "./Pkce.js"
+import * as RateLimit from "./RateLimit.js"
+import type { Approval } from "./RememberedApprovals.js"
+import * as Telemetry from "../Telemetry.js"
 import * as RedirectUri from "./RedirectUri.js"
 
 const encodePending = encode(PendingConsent)
@@ -37,6 +41,14 @@ export const stateKey = (context: ProxyContext, state: string) =>
 
 /** The context string sealing the upstream PKCE verifier of one state. */
 export const verifierContext = (stateDigestKey: string) => `upstream-verifier:${stateDigestKey}`
+
+/** A lifetime in words, for the page. */
+const describe = (lifetime: Duration.Duration): string => {
+  const hours = Duration.toHours(lifetime)
+  if (hours >= 48) return `${Math.floor(hours / 24)} days`
+  if (hours >= 2) return `${Math.floor(hours)} hours`
+  return `${Math.max(1, Math.floor(Duration.toMinutes(lifetime)))} minutes`
+}
 
 const render = (
   context: ProxyContext,
@@ -65,6 +77,10 @@ const render = (
     `<form method="post" action="${escapeHtml(context.endpoints.consent)}">` +
     `<input type="hidden" name="request_id" value="${escapeHtml(requestId)}">` +
     `<input type="hidden" name="csrf_token" value="${escapeHtml(csrfToken)}">` +
+    (context.approvals === undefined
+      ? ""
+      : `<p><label><input type="checkbox" name="remember" value="yes"> Do not ask again for ${escapeHtml(name)} on this ` +
+        `browser for ${escapeHtml(describe(context.approvals.lifetime))} (same permissions or fewer)</label></p>`) +
     `<div class="actions"><button type="submit" name="decision" value="approve" class="primary">Allow</button>` +
     `<button type="submit" name="decision" value="deny">Deny</button></div></form>` +
     `<p class="note">Client ID: <code>${escapeHtml(client.clientId)}</code></p>`
@@ -92,6 +108,55 @@ export const show = (
 
 const forbidden = (message: string) => errorPage(403, message)
 
+/** The upstream authorization URL with a fresh state, PKCE pair and nonce; nothing is stored yet. */
+const prepareUpstream = (context: ProxyContext, authorization: AuthorizationRequest) =>
+  Effect.gen(function* () {
+    const state = randomToken(32)
+    const pkce = yield* Pkce.make
+    const nonce = context.upstream.wantsIdToken ? randomToken(24) : undefined
+    const url = yield* context.upstream.authorizationUrl({
+      redirectUri: context.endpoints.callback,
+      state,
+      codeChallenge: pkce.challenge,
+      nonce,
+      loginHint: authorization.login_hint
+    })
+    return { state, pkce, nonce, url }
+  })
+
+/** Stores the upstream `state` for this browser and sends it upstream, renewing its consent cookie. */
+const sendUpstream = (
+  context: ProxyContext,
+  authorization: AuthorizationRequest,
+  browserId: string,
+  prepared: Effect.Effect.Success<ReturnType<typeof prepareUpstream>>,
+  extra: Pick<UpstreamState, "remember" | "remembered_subject">
+) =>
+  Effect.gen(function* () {
+    const skey = yield* stateKey(context, prepared.state)
+    const record: UpstreamState = {
+      request: authorization,
+      browser_id: browserId,
+      verifier: yield* context.sealer.seal(prepared.pkce.verifier, verifierContext(skey)),
+      ...(prepared.nonce === undefined ? {} : { nonce: prepared.nonce }),
+      ...extra
+    }
+    yield* context.store.set(skey, yield* encodeState(record), context.ttl.state)
+    // the cookie is renewed so that it outlives the upstream round trip
+    const cookie = yield* context.cookies.issue({ browserId, clientId: authorization.client_id })
+    return redirect(prepared.url, cookie)
+  })
+
+/**
+ * Goes upstream on a remembered approval, without a page: a fresh state, PKCE pair and nonce as after a consent
+ * POST, bound to the browser the approval was given in (whose consent cookie is renewed), and marked with the
+ * approving subject so that the callback can tell whether the same user signed in.
+ */
+export const proceedRemembered = (context: ProxyContext, authorization: AuthorizationRequest, approval: Approval) =>
+  Effect.flatMap(prepareUpstream(context, authorization), (prepared) =>
+    sendUpstream(context, authorization, approval.browserId, prepared, { remembered_subject: approval.subject })
+  )
+
 /** Whether a browser-sent `Origin` / `Sec-Fetch-Site` rules the POST out as cross-site. */
 const crossSite = (context: ProxyContext, request: ProviderRequest): boolean => {
   const origin = request.header("origin")
@@ -105,6 +170,8 @@ const crossSite = (context: ProxyContext, request: ProviderRequest): boolean => 
 export const decide = (context: ProxyContext, request: ProviderRequest): Effect.Effect<HttpAnswer> =>
   Effect.gen(function* () {
     if (request.method !== "POST") return errorPage(405, "The consent form must be submitted with POST.")
+    const limited = yield* RateLimit.checkPage(context, request, "consent", context.limits.consent, "Too many consent submissions; try again later.")
+    if (limited !== undefined) return limited
     if (crossSite(context, request)) return forbidden("The consent form was submitted from another site.")
     const form = yield* Effect.either(readForm(request, 8 * 1024))
     if (form._tag === "Left") return errorPage(400, "The consent form could not be read.")
@@ -127,24 +194,13 @@ export const decide = (context: ProxyContext, request: ProviderRequest): Effect.
     }
     const authorization = pending.request
     if (decision !== "approve" && decision !== "deny") return errorPage(400, "The consent form carried no decision.")
+    yield* Effect.annotateCurrentSpan(Telemetry.Attribute.clientId, authorization.client_id)
     // prepared before the request is spent, so an unreachable upstream (503) leaves the consent answerable again
-    const state = randomToken(32)
-    const pkce = yield* Pkce.make
-    const nonce = context.upstream.wantsIdToken ? randomToken(24) : undefined
-    const upstreamUrl =
-      decision === "approve"
-        ? yield* context.upstream.authorizationUrl({
-            redirectUri: context.endpoints.callback,
-            state,
-            codeChallenge: pkce.challenge,
-            nonce,
-            loginHint: authorization.login_hint
-          })
-        : undefined
+    const prepared = decision === "approve" ? yield* prepareUpstream(context, authorization) : undefined
     // single use: of two concurrent submissions only one goes on
     const taken = yield* context.store.take(key)
     if (Option.isNone(taken)) return errorPage(400, "This consent request was already answered.")
-    if (upstreamUrl === undefined) {
+    if (prepared === undefined) {
       return toClient(authorization.redirect_uri, {
         error: "access_denied",
         error_description: "The user denied the request",
@@ -152,17 +208,8 @@ export const decide = (context: ProxyContext, request: ProviderRequest): Effect.
         iss: context.issuer
       })
     }
-    const skey = yield* stateKey(context, state)
-    const record: UpstreamState = {
-      request: authorization,
-      browser_id: pending.browser_id,
-      verifier: yield* context.sealer.seal(pkce.verifier, verifierContext(skey)),
-      ...(nonce === undefined ? {} : { nonce })
-    }
-    yield* context.store.set(skey, yield* encodeState(record), context.ttl.state)
-    // the cookie is renewed so that it outlives the upstream round trip
-    const cookie = yield* context.cookies.issue({ browserId: pending.browser_id, clientId: authorization.client_id })
-    return redirect(upstreamUrl, cookie)
+    const remember = context.approvals !== undefined && form.right.get("remember") === "yes"
+    return yield* sendUpstream(context, authorization, pending.browser_id, prepared, remember ? { remember: true } : {})
   }).pipe(
     Effect.catchAll(() => Effect.succeed(errorPage(503, "The authorization service is unavailable; try again later.")))
   )

@@ -38,6 +38,17 @@ export interface GrantsOptions {
   readonly refreshTokenTtl: Duration.DurationInput
   /** Absolute lifetime of a grant, whatever refreshes happen. */
   readonly grantTtl: Duration.DurationInput
+  /**
+   * Called once for each grant that ends by revocation, with its upstream tokens when the upstream grant should be
+   * revoked too (the proxy's upstream revocation and the withdrawal of remembered approvals). Must not fail.
+   */
+  readonly onRevoked?: ((grant: GrantRecord, upstream: Option.Option<UpstreamTokens>) => Effect.Effect<void>) | undefined
+}
+
+/** How a grant is revoked. */
+export interface RevokeOptions {
+  /** Revoke the upstream grant too (default true); false when the upstream itself ended it. */
+  readonly upstream?: boolean | undefined
 }
 
 /** What a new grant holds. */
@@ -56,7 +67,7 @@ export interface Grants {
   /** The live grant with this id. */
   readonly get: (grantId: string) => Effect.Effect<Option.Option<GrantRecord>, UpstreamUnavailable>
   /** Ends a grant: its access tokens, refresh tokens and unredeemed code stop working. */
-  readonly revoke: (grantId: string, why: string) => Effect.Effect<void, UpstreamUnavailable>
+  readonly revoke: (grantId: string, why: string, options?: RevokeOptions) => Effect.Effect<void, UpstreamUnavailable>
   /** The grant's upstream tokens. */
   readonly upstreamTokens: (grant: GrantRecord) => Effect.Effect<Option.Option<UpstreamTokens>>
   /** Replaces the grant's upstream tokens (after an upstream refresh). */
@@ -133,12 +144,6 @@ export const make = (options: GrantsOptions): Grants => {
 
   const get = (grantId: string) => Effect.flatMap(store.get(grantKey(grantId)), decodeGrant)
 
-  const revoke = (grantId: string, why: string) =>
-    Effect.zipRight(
-      store.delete(grantKey(grantId)),
-      Effect.logWarning("proxy grant revoked").pipe(Effect.annotateLogs({ why }))
-    )
-
   const upstreamTokens = (grant: GrantRecord) =>
     Effect.map(sealer.open(grant.upstream, sealedContext(grant.grant_id)), Option.flatMap((text) => {
       try {
@@ -147,6 +152,16 @@ export const make = (options: GrantsOptions): Grants => {
         return Option.none()
       }
     }))
+
+  // taken rather than deleted, so that of concurrent revocations only one calls the upstream
+  const revoke = (grantId: string, why: string, revokeOptions: RevokeOptions = {}) =>
+    Effect.gen(function* () {
+      const taken = yield* Effect.flatMap(store.take(grantKey(grantId)), decodeGrant)
+      yield* Effect.logWarning("proxy grant revoked").pipe(Effect.annotateLogs({ why }))
+      if (Option.isNone(taken) || options.onRevoked === undefined) return
+      const tokens = revokeOptions.upstream === false ? Option.none<UpstreamTokens>() : yield* upstreamTokens(taken.value)
+      yield* options.onRevoked(taken.value, tokens)
+    })
 
   const replaceUpstream = (grant: GrantRecord, tokens: UpstreamTokens) =>
     Effect.gen(function* () {

@@ -13,7 +13,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -26,6 +26,7 @@ import { Provider, type ProviderRequest } from "../Provider.js"
 import { ResourceServer } from "../ResourceServer.js"
 import { wellKnownUrl } from "../ResourceUrl.js"
 import { Store } from "../Store.js"
+import * as Telemetry from "../Telemetry.js"
 import * as TokenVerifier from "../TokenVerifier.js"
 import { checkScopes, checkUrl, fromConfigError, splitList } from "../internal/settings.js"
 import * as AccessTokens from "./AccessTokens.js"
@@ -41,12 +42,14 @@ import { randomToken, utf8 } from "./internal/bytes.js"
 import type { Endpoints, ProxyContext } from "./internal/context.js"
 import type { Limit } from "./RateLimit.js"
 import * as Registration from "./Registration.js"
+import * as RememberedApprovals from "./RememberedApprovals.js"
 import * as Revoke from "./Revoke.js"
 import * as Sealing from "./Sealing.js"
 import * as Token from "./Token.js"
 import * as Presets from "./presets/Presets.js"
 import type { PresetName, UpstreamPreset } from "./presets/UpstreamPreset.js"
 import * as Upstream from "./Upstream.js"
+import * as UpstreamRecheck from "./UpstreamRecheck.js"
 
 /** Lifetimes; durations accept anything `Duration.decode` does. */
 export interface ProxyTtls {
@@ -101,11 +104,16 @@ export interface OAuthProxyOptions {
   readonly cookieSecret?: Redacted.Redacted<string> | undefined
   /** Lifetimes. */
   readonly ttl?: ProxyTtls | undefined
-  /** Per-source limits (defaults: registration 30 per 10 minutes, authorization 120 and token 300 per minute). */
+  /**
+   * Per-source limits (defaults: registration 30 per 10 minutes; authorization, consent and callback 120, token and
+   * revocation 300 per minute).
+   */
   readonly rateLimits?: {
     readonly registration?: Limit | undefined
     readonly authorization?: Limit | undefined
     readonly token?: Limit | undefined
+    readonly consent?: Limit | undefined
+    readonly callback?: Limit | undefined
   } | undefined
   /** How many reverse proxies in front of this server append to `X-Forwarded-For` (default 0: the header is ignored). */
   readonly trustedProxies?: number | undefined
@@ -123,6 +131,26 @@ export interface OAuthProxyOptions {
   readonly keyPrefix?: string | undefined
   /** Refresh the upstream tokens when a client refreshes after they expired, ending the grant if refused (default true). */
   readonly refreshUpstream?: boolean | undefined
+  /**
+   * Remembered approvals (see `RememberedApprovals`): the consent page offers "do not ask again", remembered in a
+   * sealed browser cookie for `lifetime` (default 30 days) per client, exact redirect URI and scopes; `false` turns
+   * the offer off.
+   */
+  readonly rememberApprovals?: false | { readonly lifetime?: Duration.DurationInput | undefined } | undefined
+  /**
+   * Re-check the upstream grant when the guard verifies a proxy token, at most once per `every` per grant (off by
+   * default; see `UpstreamRecheck`). An upstream that cannot be asked makes the guard answer 503 unless `maxStale`
+   * allows the last confirmation to stand.
+   */
+  readonly recheckUpstream?: UpstreamRecheck.RecheckOptions | undefined
+  /**
+   * Revoke the upstream grant at its RFC 7009 endpoint (from the preset or metadata) whenever the proxy revokes a
+   * grant: client revocation, refresh-token reuse, code replay (default true). Best effort: bounded by
+   * `upstreamRevocationTimeout` (default 5 seconds) and never failing the client's request.
+   */
+  readonly revokeUpstream?: boolean | undefined
+  /** The longest wait for the upstream's revocation endpoint (default 5 seconds). */
+  readonly upstreamRevocationTimeout?: Duration.DurationInput | undefined
   /** The provider's name in logs (presets set it). */
   readonly name?: string | undefined
   /** Start-up warnings (presets add theirs). */
@@ -145,8 +173,13 @@ export const defaultTtls = {
 export const defaultRateLimits = {
   registration: { limit: 30, window: "10 minutes" },
   authorization: { limit: 120, window: "1 minute" },
-  token: { limit: 300, window: "1 minute" }
+  token: { limit: 300, window: "1 minute" },
+  consent: { limit: 120, window: "1 minute" },
+  callback: { limit: 120, window: "1 minute" }
 } as const
+
+/** How long approvals are remembered by default. */
+export const defaultApprovalLifetime = "30 days"
 
 /** What the proxy provides: the provider contribution and the verifier of its access tokens. */
 export interface Built {
@@ -228,7 +261,9 @@ export const make = (
     const rateLimits = {
       registration: options.rateLimits?.registration ?? defaultRateLimits.registration,
       authorization: options.rateLimits?.authorization ?? defaultRateLimits.authorization,
-      token: options.rateLimits?.token ?? defaultRateLimits.token
+      token: options.rateLimits?.token ?? defaultRateLimits.token,
+      consent: options.rateLimits?.consent ?? defaultRateLimits.consent,
+      callback: options.rateLimits?.callback ?? defaultRateLimits.callback
     }
     const keyPrefix = options.keyPrefix ?? "mcp-oauth:proxy:"
 
@@ -263,14 +298,69 @@ export const make = (
 
     const sealer = yield* Sealing.make(encryptionKey)
     const cookies = yield* ConsentCookie.make(cookieSecret, "15 minutes")
+    const approvals =
+      options.rememberApprovals === false
+        ? undefined
+        : RememberedApprovals.make({
+            sealer,
+            store,
+            keyPrefix,
+            lifetime: yield* checkDuration("rememberApprovals.lifetime", options.rememberApprovals?.lifetime ?? defaultApprovalLifetime)
+          })
+    const revocationTimeout = yield* checkDuration("upstreamRevocationTimeout", options.upstreamRevocationTimeout ?? "5 seconds")
+    const discardUpstream = (tokens: Upstream.UpstreamTokens) =>
+      upstream.revoke(tokens).pipe(
+        Effect.timeoutFail({ duration: revocationTimeout, onTimeout: () => "timeout" as const }),
+        Effect.tap((outcome) =>
+          Effect.zipRight(
+            Effect.logDebug("upstream grant revocation").pipe(Effect.annotateLogs({ outcome })),
+            Telemetry.count(Telemetry.proxySteps, { step: "upstream_revoke", outcome: outcome === "refused" ? "refused" : "ok" })
+          )
+        ),
+        // best effort: the proxy's own grant is gone already, and the client's request must not fail for this
+        Effect.catchAll((failure) =>
+          Effect.zipRight(
+            Effect.logWarning("upstream grant revocation failed").pipe(
+              Effect.annotateLogs({ reason: failure === "timeout" ? "timeout" : failure.reason })
+            ),
+            Telemetry.count(Telemetry.proxySteps, { step: "upstream_revoke", outcome: "error" })
+          )
+        ),
+        Effect.withSpan(Telemetry.Span.upstreamCall, { attributes: { [Telemetry.Attribute.target]: "upstream revocation endpoint" } }),
+        Effect.asVoid
+      )
+    const revokeUpstream = options.revokeUpstream ?? true
     const grants = Grants.make({
       store,
       sealer,
       keyPrefix,
       codeTtl: ttl.authorizationCode,
       refreshTokenTtl: ttl.refreshToken,
-      grantTtl: ttl.grant
+      grantTtl: ttl.grant,
+      onRevoked: (grant, tokens) =>
+        Effect.all(
+          [
+            approvals === undefined
+              ? Effect.void
+              : approvals.forget(grant.client_id, grant.subject).pipe(
+                  Effect.catchAll(() => Effect.logWarning("remembered approvals could not be withdrawn"))
+                ),
+            revokeUpstream && Option.isSome(tokens) ? discardUpstream(tokens.value) : Effect.void
+          ],
+          { discard: true }
+        )
     })
+    const recheck =
+      options.recheckUpstream === undefined
+        ? undefined
+        : UpstreamRecheck.make({
+            store,
+            keyPrefix,
+            grants,
+            upstream,
+            every: yield* checkDuration("recheckUpstream.every", options.recheckUpstream.every),
+            maxStale: yield* checkDuration("recheckUpstream.maxStale", options.recheckUpstream.maxStale ?? 0)
+          })
     const documents = options.clientIdMetadataDocuments ?? true
     const resolver =
       options.clientResolver ??
@@ -287,8 +377,12 @@ export const make = (
       key: signingKey,
       ttl: ttl.accessToken,
       grantLive: (grantId, clientId, subject) =>
-        Effect.map(grants.get(grantId), (grant) =>
-          Option.isSome(grant) && grant.value.client_id === clientId && grant.value.subject === subject
+        Effect.flatMap(grants.get(grantId), (grant) =>
+          Option.isNone(grant) || grant.value.client_id !== clientId || grant.value.subject !== subject
+            ? Effect.succeed(false)
+            : recheck === undefined
+              ? Effect.succeed(true)
+              : recheck.check(grant.value)
         )
     })
 
@@ -310,7 +404,10 @@ export const make = (
       limits: rateLimits,
       trustedProxies: Math.max(0, Math.floor(options.trustedProxies ?? 0)),
       ttl: { consent: ttl.consent, state: ttl.state },
-      refreshUpstream: options.refreshUpstream ?? true
+      refreshUpstream: options.refreshUpstream ?? true,
+      approvals,
+      grantConfirmed: (grant) => (recheck === undefined ? Effect.void : recheck.confirmed(grant)),
+      discardUpstream: (tokens) => (revokeUpstream ? discardUpstream(tokens) : Effect.void)
     }
 
     const metadata: AuthorizationServerMetadata = {
@@ -339,12 +436,12 @@ export const make = (
       ? [path(wellKnownUrl(issuer, "oauth-authorization-server")), path(wellKnownUrl(issuer, "openid-configuration"))]
       : []
     const routes: Record<string, (request: ProviderRequest) => Effect.Effect<HttpAnswer>> = {
-      [path(endpoints.authorization)]: (request) => Authorize.handle(context, request),
-      [path(endpoints.consent)]: (request) => Consent.decide(context, request),
-      [path(endpoints.callback)]: (request) => Callback.handle(context, request),
-      [path(endpoints.token)]: (request) => Token.handle(context, request),
-      [path(endpoints.registration)]: (request) => Registration.handle(context, request),
-      [path(endpoints.revocation)]: (request) => Revoke.handle(context, request)
+      [path(endpoints.authorization)]: step("authorize", Telemetry.Span.proxyAuthorize, (request) => Authorize.handle(context, request)),
+      [path(endpoints.consent)]: step("consent", Telemetry.Span.proxyConsent, (request) => Consent.decide(context, request)),
+      [path(endpoints.callback)]: step("callback", Telemetry.Span.proxyCallback, (request) => Callback.handle(context, request)),
+      [path(endpoints.token)]: step("token", Telemetry.Span.proxyToken, (request) => Token.handle(context, request)),
+      [path(endpoints.registration)]: step("register", Telemetry.Span.proxyRegister, (request) => Registration.handle(context, request)),
+      [path(endpoints.revocation)]: step("revoke", Telemetry.Span.proxyRevoke, (request) => Revoke.handle(context, request))
     }
     for (const metadataPath of metadataPaths) {
       routes[metadataPath] = (request) =>
@@ -377,6 +474,41 @@ export const make = (
     }
     return { provider, verifier: accessTokens.verifier, metadata }
   })
+
+/** The outcome of an answer, as the step counter names it. */
+const outcomeOf = (status: number): string => (status >= 500 ? "error" : status >= 400 ? "refused" : "ok")
+
+/** One proxy step: its span (status and outcome as attributes) and its count by step and outcome. */
+const step = (
+  name: string,
+  span: string,
+  handle: (request: ProviderRequest) => Effect.Effect<HttpAnswer>
+) =>
+(request: ProviderRequest): Effect.Effect<HttpAnswer> =>
+  handle(request).pipe(
+    Effect.tap((answer) =>
+      Effect.zipRight(
+        Effect.annotateCurrentSpan({
+          [Telemetry.Attribute.httpStatus]: answer.status,
+          [Telemetry.Attribute.outcome]: outcomeOf(answer.status)
+        }),
+        Telemetry.count(Telemetry.proxySteps, { step: name, outcome: outcomeOf(answer.status) })
+      )
+    ),
+    Effect.withSpan(span, { kind: "server" })
+  )
+
+/** Decodes a duration option, naming the option when it is not one. */
+const checkDuration = (setting: string, value: Duration.DurationInput): Effect.Effect<Duration.Duration, ConfigProblem> =>
+  Effect.try({
+    try: () => Duration.decode(value),
+    catch: () => new ConfigProblem({ setting, problem: "must be a duration such as \"30 days\" or \"5 minutes\"" })
+  }).pipe(
+    Effect.filterOrFail(
+      (duration) => Duration.isFinite(duration) && Duration.toMillis(duration) >= 0,
+      () => new ConfigProblem({ setting, problem: "must be a finite, non-negative duration" })
+    )
+  )
 
 const isPreset = (upstream: OAuthProxyOptions["upstream"]): upstream is UpstreamPreset => "verifyUpstream" in upstream
 

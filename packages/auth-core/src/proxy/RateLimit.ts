@@ -8,8 +8,10 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { RateLimited, type UpstreamUnavailable } from "../Errors.js"
+import type { HttpAnswer } from "../HttpAnswer.js"
 import type { ProviderRequest } from "../Provider.js"
 import type * as Store from "../Store.js"
+import { errorPage } from "./internal/html.js"
 
 /** One limit: at most `limit` requests per `window` from one source. */
 export interface Limit {
@@ -56,4 +58,23 @@ export const check = (
           new RateLimited({ target, retryAfterSeconds: Math.max(1, Math.ceil(Duration.toSeconds(limit.window))) })
         )
       : Effect.void
+  )
+
+/**
+ * The limit of a browser-facing endpoint (`authorize`, `consent`, `callback`): undefined under the limit, else a 429
+ * page with Retry-After.
+ */
+export const checkPage = (
+  options: { readonly store: Store.Service; readonly keyPrefix: string; readonly trustedProxies: number },
+  request: ProviderRequest,
+  endpoint: string,
+  limit: Limit,
+  message: string
+): Effect.Effect<HttpAnswer | undefined, UpstreamUnavailable> =>
+  check(options.store, `${options.keyPrefix}rate:${endpoint}:${sourceOf(request, options.trustedProxies)}`, limit, endpoint).pipe(
+    Effect.as(undefined),
+    Effect.catchTag("RateLimited", (limited) => {
+      const page = errorPage(429, message)
+      return Effect.succeed<HttpAnswer>({ ...page, headers: { ...page.headers, "retry-after": String(limited.retryAfterSeconds) } })
+    })
   )

@@ -134,7 +134,7 @@ const refreshUpstream = (context: ProxyContext, grant: GrantRecord) =>
     const refreshed = yield* Effect.either(context.upstream.refresh(refresh_token))
     if (refreshed._tag === "Left") {
       if (refreshed.left._tag === "UpstreamUnavailable") return yield* refreshed.left
-      yield* context.grants.revoke(grant.grant_id, "upstream refused the refresh")
+      yield* context.grants.revoke(grant.grant_id, "upstream refused the refresh", { upstream: false })
       return yield* new InvalidGrant({ description: "The identity provider no longer accepts this grant" })
     }
     return yield* context.grants.replaceUpstream(grant, refreshed.right)

@@ -27,6 +27,7 @@ import type { AuthorizationServerMetadata } from "../Metadata.js"
 import { discoveredJwks } from "../internal/discoveredJwks.js"
 import { decodeJson, fetchJson } from "../internal/fetchJson.js"
 import { formEncode, postForm } from "../internal/postForm.js"
+import { introspectAt, revokeAt } from "./internal/upstreamGrant.js"
 import { checkScopes, checkUrl } from "../internal/settings.js"
 import * as PresetVerifier from "./presets/PresetVerifier.js"
 import { acceptsAuthorizationResponseIssuer, type UpstreamPreset } from "./presets/UpstreamPreset.js"
@@ -49,6 +50,10 @@ export interface UpstreamOptions {
   readonly userinfoEndpoint?: string | undefined
   /** The key set of ID tokens (default: from the metadata). */
   readonly jwksUri?: string | undefined
+  /** RFC 7009 revocation, called when a grant ends at the proxy (default: from the metadata). */
+  readonly revocationEndpoint?: string | undefined
+  /** RFC 7662 introspection, the preferred way to re-check an upstream grant (default: from the metadata). */
+  readonly introspectionEndpoint?: string | undefined
   /** The proxy's client id at the upstream. */
   readonly clientId: string
   /** The proxy's client secret at the upstream. */
@@ -92,6 +97,18 @@ export class UpstreamRefused extends Data.TaggedError("UpstreamRefused")<{
   readonly error: string
 }> {}
 
+/**
+ * What the upstream says about a grant: `active` (with new tokens when the check refreshed them), `revoked`, or
+ * `unknown` when the upstream offers no way to ask (no introspection, token check or refresh token).
+ */
+export type GrantCheck =
+  | { readonly _tag: "active"; readonly tokens?: UpstreamTokens | undefined }
+  | { readonly _tag: "revoked" }
+  | { readonly _tag: "unknown" }
+
+/** The outcome of an upstream revocation: done, refused by the upstream, or impossible (no revocation endpoint). */
+export type RevocationOutcome = "revoked" | "refused" | "unsupported"
+
 /** A user function finding the identity behind an upstream token response. */
 export type Identify = (
   tokens: UpstreamTokens & { readonly id_token?: string | undefined }
@@ -125,6 +142,14 @@ export interface Upstream {
   }) => Effect.Effect<{ readonly tokens: UpstreamTokens; readonly identity: Identity }, UpstreamRefused | UpstreamUnavailable>
   /** Refreshes the upstream tokens. */
   readonly refresh: (refreshToken: string) => Effect.Effect<UpstreamTokens, UpstreamRefused | UpstreamUnavailable>
+  /**
+   * Asks the upstream whether the grant behind these tokens still stands: introspection of the refresh token (or
+   * access token) when the upstream has an introspection endpoint, else the preset's token check (GitHub, Google),
+   * else a refresh. Nothing is revoked here.
+   */
+  readonly checkGrant: (tokens: UpstreamTokens) => Effect.Effect<GrantCheck, UpstreamUnavailable>
+  /** Revokes the upstream grant (its refresh token, else its access token) at the RFC 7009 endpoint, if there is one. */
+  readonly revoke: (tokens: UpstreamTokens) => Effect.Effect<RevocationOutcome, UpstreamUnavailable>
 }
 
 const TokenResponse = Schema.Struct({
@@ -177,6 +202,10 @@ interface Normalized {
   readonly acceptsIss: (iss: string | undefined) => Effect.Effect<boolean, UpstreamUnavailable>
   readonly authorizationEndpoint: Effect.Effect<string, UpstreamUnavailable>
   readonly tokenEndpoint: Effect.Effect<string, UpstreamUnavailable>
+  readonly revocationEndpoint: Effect.Effect<string | undefined, UpstreamUnavailable>
+  readonly introspectionEndpoint: Effect.Effect<string | undefined, UpstreamUnavailable>
+  /** The provider's own token check (GitHub, Google): whether an access token is still valid for our application. */
+  readonly checkAccessToken: ((token: string) => Effect.Effect<boolean, UpstreamUnavailable>) | undefined
   readonly clientId: string
   readonly clientSecret: Redacted.Redacted<string>
   readonly authMethod: TokenEndpointAuthMethod
@@ -246,6 +275,50 @@ const build = (n: Normalized, context: Context.Context<HttpClient.HttpClient>): 
       return tokens
     }).pipe(Effect.provide(context))
 
+  const refresh = (refreshToken: string) =>
+    Effect.map(tokenCall("refresh", { grant_type: "refresh_token", refresh_token: refreshToken }), ({ id_token: _, ...kept }) => ({
+      ...kept,
+      // RFC 6749 §6: the upstream may keep the refresh token as it is
+      refresh_token: kept.refresh_token ?? refreshToken
+    }))
+
+  // the refresh token stands for the whole grant; without one, the access token is all there is
+  const grantToken = (tokens: UpstreamTokens): Record<string, string> =>
+    tokens.refresh_token !== undefined
+      ? { token: tokens.refresh_token, token_type_hint: "refresh_token" }
+      : { token: tokens.access_token, token_type_hint: "access_token" }
+
+  const checkGrant = (tokens: UpstreamTokens) =>
+    Effect.gen(function* () {
+      const introspection = yield* n.introspectionEndpoint
+      if (introspection !== undefined) {
+        const active = yield* introspectAt(introspection, yield* clientAuthentication(grantToken(tokens)), n.timeout)
+        return active ? { _tag: "active" as const } : { _tag: "revoked" as const }
+      }
+      const now = yield* Clock.currentTimeMillis
+      const expired = tokens.expires_at !== undefined && tokens.expires_at - 30_000 <= now
+      if (n.checkAccessToken !== undefined && (!expired || tokens.refresh_token === undefined)) {
+        if (yield* n.checkAccessToken(tokens.access_token)) return { _tag: "active" as const }
+        // an expired or revoked access token: only the refresh token can tell which
+        if (tokens.refresh_token === undefined) return { _tag: "revoked" as const }
+      }
+      if (tokens.refresh_token !== undefined) {
+        const refreshed = yield* Effect.either(refresh(tokens.refresh_token))
+        if (refreshed._tag === "Right") return { _tag: "active" as const, tokens: refreshed.right }
+        if (refreshed.left._tag === "UpstreamUnavailable") return yield* refreshed.left
+        return { _tag: "revoked" as const }
+      }
+      return { _tag: "unknown" as const }
+    }).pipe(Effect.provide(context))
+
+  const revoke = (tokens: UpstreamTokens) =>
+    Effect.gen(function* () {
+      const url = yield* n.revocationEndpoint
+      if (url === undefined) return "unsupported" as const
+      const done = yield* revokeAt(url, yield* clientAuthentication(grantToken(tokens)), n.timeout)
+      return done ? ("revoked" as const) : ("refused" as const)
+    }).pipe(Effect.provide(context))
+
   return {
     issuer: n.issuer,
     wantsIdToken: n.wantsIdToken,
@@ -280,12 +353,9 @@ const build = (n: Normalized, context: Context.Context<HttpClient.HttpClient>): 
         const { id_token: _, ...kept } = tokens
         return { tokens: kept, identity }
       }),
-    refresh: (refreshToken) =>
-      Effect.map(tokenCall("refresh", { grant_type: "refresh_token", refresh_token: refreshToken }), ({ id_token: _, ...kept }) => ({
-        ...kept,
-        // RFC 6749 §6: the upstream may keep the refresh token as it is
-        refresh_token: kept.refresh_token ?? refreshToken
-      }))
+    refresh,
+    checkGrant,
+    revoke
   }
 }
 
@@ -300,7 +370,13 @@ export const make = (options: UpstreamOptions): Effect.Effect<Upstream, ConfigPr
       token_endpoint: options.tokenEndpoint === undefined ? undefined : yield* checkUrl("upstream.tokenEndpoint", options.tokenEndpoint),
       userinfo_endpoint:
         options.userinfoEndpoint === undefined ? undefined : yield* checkUrl("upstream.userinfoEndpoint", options.userinfoEndpoint),
-      jwks_uri: options.jwksUri === undefined ? undefined : yield* checkUrl("upstream.jwksUri", options.jwksUri)
+      jwks_uri: options.jwksUri === undefined ? undefined : yield* checkUrl("upstream.jwksUri", options.jwksUri),
+      revocation_endpoint:
+        options.revocationEndpoint === undefined ? undefined : yield* checkUrl("upstream.revocationEndpoint", options.revocationEndpoint),
+      introspection_endpoint:
+        options.introspectionEndpoint === undefined
+          ? undefined
+          : yield* checkUrl("upstream.introspectionEndpoint", options.introspectionEndpoint)
     }
     if (issuer === undefined && (given.authorization_endpoint === undefined || given.token_endpoint === undefined)) {
       return yield* new ConfigProblem({
@@ -314,7 +390,9 @@ export const make = (options: UpstreamOptions): Effect.Effect<Upstream, ConfigPr
     const discovery = issuer === undefined ? undefined : yield* Discovery.make({ issuer })
     const metadata: Effect.Effect<Partial<AuthorizationServerMetadata>, UpstreamUnavailable> =
       discovery === undefined ? Effect.succeed({}) : discovery.metadata
-    const endpoint = (name: "authorization_endpoint" | "token_endpoint" | "userinfo_endpoint") =>
+    const endpoint = (
+      name: "authorization_endpoint" | "token_endpoint" | "userinfo_endpoint" | "revocation_endpoint" | "introspection_endpoint"
+    ) =>
       given[name] !== undefined
         ? Effect.succeed<string | undefined>(given[name])
         : Effect.map(metadata, (m) => {
@@ -369,6 +447,9 @@ export const make = (options: UpstreamOptions): Effect.Effect<Upstream, ConfigPr
               : Effect.map(metadata, (m) => m.authorization_response_iss_parameter_supported !== true),
         authorizationEndpoint: required("authorization_endpoint"),
         tokenEndpoint: required("token_endpoint"),
+        revocationEndpoint: endpoint("revocation_endpoint"),
+        introspectionEndpoint: endpoint("introspection_endpoint"),
+        checkAccessToken: undefined,
         clientId: options.clientId,
         clientSecret: options.clientSecret,
         authMethod: options.tokenEndpointAuthMethod ?? "client_secret_basic",
@@ -430,6 +511,18 @@ export const fromPreset = (
         acceptsIss: (iss) => Effect.succeed(iss === undefined || acceptsAuthorizationResponseIssuer(preset, iss)),
         authorizationEndpoint: Effect.succeed(preset.authorizationEndpoint),
         tokenEndpoint: Effect.succeed(preset.tokenEndpoint),
+        revocationEndpoint: Effect.succeed(preset.revocationEndpoint),
+        introspectionEndpoint: Effect.succeed(preset.introspectionEndpoint),
+        // GitHub and Google answer for their opaque tokens; a JWT access token verified locally says nothing of revocation
+        checkAccessToken:
+          how.kind === "jwt"
+            ? undefined
+            : (token) =>
+                verifier.verify(Redacted.make(token)).pipe(
+                  Effect.as(true),
+                  Effect.catchTag("InvalidToken", () => Effect.succeed(false)),
+                  Effect.provide(context)
+                ),
         clientId: preset.clientId,
         clientSecret: preset.clientSecret,
         authMethod: preset.tokenEndpointAuthMethod,

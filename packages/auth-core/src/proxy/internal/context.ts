@@ -1,13 +1,17 @@
 /** What every endpoint of one proxy shares. */
 import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type { UpstreamUnavailable } from "../../Errors.js"
 import type * as Store from "../../Store.js"
 import type { AccessTokens } from "../AccessTokens.js"
 import type { Clients } from "../Clients.js"
 import type { ConsentCookies } from "../ConsentCookie.js"
 import type { Grants } from "../Grants.js"
+import type { GrantRecord } from "./records.js"
 import type { Limit } from "../RateLimit.js"
+import type { RememberedApprovals } from "../RememberedApprovals.js"
 import type { Sealer } from "../Sealing.js"
-import type { Upstream } from "../Upstream.js"
+import type { Upstream, UpstreamTokens } from "../Upstream.js"
 
 /** The proxy's public URLs, all from configuration (never from `Host` or `X-Forwarded-*`). */
 export interface Endpoints {
@@ -44,6 +48,8 @@ export interface ProxyContext {
     readonly registration: Limit
     readonly authorization: Limit
     readonly token: Limit
+    readonly consent: Limit
+    readonly callback: Limit
   }
   /** How many reverse proxies in front may be believed about the client address. */
   readonly trustedProxies: number
@@ -55,4 +61,10 @@ export interface ProxyContext {
   }
   /** Refresh the upstream tokens when a client refreshes and the upstream access token has expired. */
   readonly refreshUpstream: boolean
+  /** Remembered approvals, unless turned off. */
+  readonly approvals: RememberedApprovals | undefined
+  /** Records that the upstream has just confirmed a grant (the sign-in), for the guard's re-check interval. */
+  readonly grantConfirmed: (grant: GrantRecord) => Effect.Effect<void, UpstreamUnavailable>
+  /** Best-effort revocation of upstream tokens the proxy will not use; never fails, bounded in time. */
+  readonly discardUpstream: (tokens: UpstreamTokens) => Effect.Effect<void>
 }

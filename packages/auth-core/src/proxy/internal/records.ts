@@ -50,7 +50,11 @@ export const UpstreamState = Schema.Struct({
   browser_id: Schema.String,
   /** The proxy's own PKCE verifier for the upstream, sealed. */
   verifier: Schema.String,
-  nonce: Schema.optional(Schema.String)
+  nonce: Schema.optional(Schema.String),
+  /** The user asked to remember this approval: the callback sets the approval cookie. */
+  remember: Schema.optional(Schema.Boolean),
+  /** The flow skipped the consent page on an approval given by this upstream subject; anyone else sees the page. */
+  remembered_subject: Schema.optional(Schema.String)
 })
 export type UpstreamState = typeof UpstreamState.Type
 

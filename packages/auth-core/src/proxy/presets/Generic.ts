@@ -70,7 +70,7 @@ export const fromMetadata = (
     const audience = options.audience === undefined ? undefined : yield* requireText(names.audience, options.audience)
 
     // endpoints from the document are checked like configured ones: https, no fragment, no credentials
-    const endpoint = (member: "authorization_endpoint" | "token_endpoint" | "revocation_endpoint" | "userinfo_endpoint" | "jwks_uri") => {
+    const endpoint = (member: "authorization_endpoint" | "token_endpoint" | "revocation_endpoint" | "introspection_endpoint" | "userinfo_endpoint" | "jwks_uri") => {
       const value = metadata[member]
       return typeof value === "string" ? Effect.map(checkUrl(`${names.issuer} metadata ${member}`, value), (url) => url as string | undefined) : Effect.succeed(undefined)
     }
@@ -109,6 +109,7 @@ export const fromMetadata = (
     }
 
     const revocationEndpoint = yield* endpoint("revocation_endpoint")
+    const introspectionEndpoint = yield* endpoint("introspection_endpoint")
     const userinfoEndpoint = yield* endpoint("userinfo_endpoint")
     const policy: IssuerPolicy = { kind: "exact", issuers: [issuer] }
     return {
@@ -117,6 +118,7 @@ export const fromMetadata = (
       authorizationEndpoint,
       tokenEndpoint,
       revocationEndpoint,
+      introspectionEndpoint,
       userinfoEndpoint,
       jwksUri,
       clientId,

@@ -94,6 +94,7 @@ export const make = (
       authorizationEndpoint: `${issuer}/v1/authorize`,
       tokenEndpoint: `${issuer}/v1/token`,
       revocationEndpoint: `${issuer}/v1/revoke`,
+      introspectionEndpoint: `${issuer}/v1/introspect`,
       userinfoEndpoint: `${issuer}/v1/userinfo`,
       jwksUri: `${issuer}/v1/keys`,
       clientId,

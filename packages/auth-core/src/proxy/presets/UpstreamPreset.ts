@@ -71,6 +71,8 @@ export interface UpstreamPreset {
   readonly tokenEndpoint: string
   /** RFC 7009 revocation, when the upstream has it. */
   readonly revocationEndpoint?: string | undefined
+  /** RFC 7662 introspection, when the upstream offers it to confidential clients (re-checking an upstream grant). */
+  readonly introspectionEndpoint?: string | undefined
   readonly userinfoEndpoint?: string | undefined
   /** The key set of the upstream's ID tokens and JWT access tokens. */
   readonly jwksUri?: string | undefined
