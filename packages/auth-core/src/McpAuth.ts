@@ -300,11 +300,25 @@ export interface LayerOptions {
    * this instance only; give every instance the same shared store (e.g. `@mcp-oauth/redis`) to run several.
    */
   readonly store?: Layer.Layer<Store.Store, ConfigProblem> | undefined
+  /**
+   * Where spans go (docs/observability.md). Default `false`: the runtime's tracer is disabled, so the spans on the
+   * request path cost next to nothing. `true` keeps Effect's own tracer; a Layer that installs a tracer (e.g.
+   * `NodeSdk.layer` from `@effect/opentelemetry`) exports them. Metrics are always recorded in Effect's registry.
+   */
+  readonly telemetry?: boolean | Layer.Layer<never> | undefined
 }
+
+/** The tracer setting of {@link LayerOptions.telemetry} as a layer. */
+const tracing = (telemetry: LayerOptions["telemetry"]): Layer.Layer<never> =>
+  telemetry === undefined || telemetry === false
+    ? Layer.setTracerEnabled(false)
+    : telemetry === true
+      ? Layer.empty
+      : telemetry
 
 /**
  * Assembles the layer {@link make} needs: the resource configuration, a provider layer, the guard,
- * an outbound HTTP client that never follows redirects, and the store.
+ * an outbound HTTP client that never follows redirects, the store, and the tracer setting.
  */
 export const layer = <E>(
   resource: ResourceServerOptions,
@@ -315,5 +329,7 @@ export const layer = <E>(
     Layer.provideMerge(provider),
     Layer.provideMerge(
       Layer.mergeAll(ResourceServerLayer(resource), OutboundHttp.layer, options.store ?? Store.layerMemory())
-    )
+    ),
+    // built first, so that the layers above and every request run under the chosen tracer
+    Layer.provideMerge(tracing(options.telemetry))
   )

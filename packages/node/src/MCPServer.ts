@@ -49,6 +49,8 @@ export interface MCPServerOptions {
   readonly hideForbiddenTools?: boolean | undefined
   /** Where the OAuth proxy keeps its state (default in memory; `@mcp-oauth/redis` for several instances). */
   readonly store?: McpAuth.LayerOptions["store"]
+  /** Where spans go: a tracer layer such as `@effect/opentelemetry`'s `NodeSdk.layer` (default off; metrics always on). */
+  readonly telemetry?: McpAuth.LayerOptions["telemetry"]
 }
 
 const isCallToolResult = (value: unknown): value is CallToolResult =>
@@ -96,7 +98,7 @@ export class MCPServer {
       McpAuth.layer(
         { resource: `${baseUrl}/mcp`, resourceSetting: "baseUrl", resourceName: this.#options.name, scopesSupported: scopes, requiredScopes: scopes, scopeImplications: implications },
         this.#options.oauth.layer,
-        { store: this.#options.store }
+        { store: this.#options.store, telemetry: this.#options.telemetry }
       )
     )
     for (const tool of this.#tools) if (tool.requires !== undefined) auth.policy.set("tool", tool.name, tool.requires)

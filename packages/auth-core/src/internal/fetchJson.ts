@@ -7,7 +7,10 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Duration from "effect/Duration"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import type * as Scope from "effect/Scope"
@@ -15,6 +18,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { UpstreamUnavailable } from "../Errors.js"
 import type { UpstreamFailure } from "../Errors.js"
+import * as Telemetry from "../Telemetry.js"
 
 /** How to fetch one document. */
 export interface FetchJsonOptions {
@@ -127,7 +131,8 @@ export type Send = (
  * Runs one hardened exchange with `url`: `exchange` sends through the given {@link Send} (redirects never followed)
  * inside a scope that aborts the request on every exit, under `options.timeout`. Any failure is logged at debug as
  * `message` (target, redacted URL, reason, status) and becomes `UpstreamUnavailable` naming `options.target`, with a
- * bounded Retry-After taken from the last response.
+ * bounded Retry-After taken from the last response. The exchange is one `mcp_oauth.outbound.call` span and one count
+ * of `mcp_oauth_outbound_calls_total` by target and outcome.
  */
 export const upstreamExchange = <A>(
   url: string,
@@ -164,7 +169,37 @@ export const upstreamExchange = <A>(
       Effect.timeoutFail({ duration: options.timeout, onTimeout: (): UpstreamFailure => "timeout" }),
       Effect.catchAll(fail)
     )
-  })
+  }).pipe(
+    Effect.onExit((exit) => recordOutbound(options.target, exit)),
+    (recorded) =>
+      // counted always; a span only when the tracer is on (see internal/tracing.ts for why the switch is read first)
+      Effect.withFiberRuntime((fiber) =>
+        fiber.getFiberRef(FiberRef.currentTracerEnabled)
+          ? Effect.withSpan(recorded, Telemetry.Span.outboundCall, {
+            captureStackTrace: false,
+            attributes: { [Telemetry.Attribute.target]: options.target }
+          })
+          : recorded
+      )
+  )
+
+// the outcome is the upstream failure's reason, a fixed vocabulary: the URL, headers and body are never recorded
+const recordOutbound = (target: string, exit: Exit.Exit<unknown, UpstreamUnavailable>): Effect.Effect<void> => {
+  const outcome = Exit.isSuccess(exit)
+    ? "ok"
+    : Option.match(Cause.failureOption(exit.cause), {
+      onNone: () => (Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"),
+      onSome: (error) => error.reason
+    })
+  return Effect.zipRight(
+    Effect.annotateCurrentSpan(
+      outcome === "ok"
+        ? { [Telemetry.Attribute.outcome]: "ok" }
+        : { [Telemetry.Attribute.outcome]: "error", [Telemetry.Attribute.failureReason]: outcome }
+    ),
+    Telemetry.count(Telemetry.outboundCalls, { target, outcome })
+  )
+}
 
 /**
  * GETs `url` and parses the body as JSON. Any 3xx (redirects are never followed), any other non-2xx, an HTML or
@@ -182,7 +217,7 @@ export const fetchJson = (
       if (response.status < 200 || response.status >= 300) return yield* Effect.fail<UpstreamFailure>("status")
       return yield* readJson(response, options.maxResponseBytes)
     })
-  ).pipe(Effect.withSpan("fetchJson", { attributes: { target: options.target } }))
+  )
 
 /** Decodes a fetched document with a schema; a mismatch is the upstream's fault, so `bad_response`. */
 export const decodeJson = <A, I>(schema: Schema.Schema<A, I, never>, target: string) => {

@@ -67,4 +67,4 @@ export const postForm = (
       const body = yield* readJson(response, options.maxResponseBytes)
       return { status, body } satisfies FormResponse
     })
-  ).pipe(Effect.withSpan("postForm", { attributes: { target: options.target } }))
+  )
