@@ -105,8 +105,8 @@ export interface OAuthProxyOptions {
   /** Lifetimes. */
   readonly ttl?: ProxyTtls | undefined
   /**
-   * Per-source limits (defaults: registration 30 per 10 minutes; authorization, consent and callback 120, token and
-   * revocation 300 per minute).
+   * Per-source limits (defaults: registration 30 per 10 minutes; authorization 120, token and revocation 300 per
+   * minute; consent and callback as authorization).
    */
   readonly rateLimits?: {
     readonly registration?: Limit | undefined
@@ -262,8 +262,9 @@ export const make = (
       registration: options.rateLimits?.registration ?? defaultRateLimits.registration,
       authorization: options.rateLimits?.authorization ?? defaultRateLimits.authorization,
       token: options.rateLimits?.token ?? defaultRateLimits.token,
-      consent: options.rateLimits?.consent ?? defaultRateLimits.consent,
-      callback: options.rateLimits?.callback ?? defaultRateLimits.callback
+      // one flow makes one authorization request, one consent and one callback: sized alike unless told otherwise
+      consent: options.rateLimits?.consent ?? options.rateLimits?.authorization ?? defaultRateLimits.consent,
+      callback: options.rateLimits?.callback ?? options.rateLimits?.authorization ?? defaultRateLimits.callback
     }
     const keyPrefix = options.keyPrefix ?? "mcp-oauth:proxy:"
 
