@@ -16,6 +16,8 @@ import { decodeJson, fetchJson } from "./internal/fetchJson.js"
 import * as JwkSet from "./internal/jwkSet.js"
 import * as RefreshingCache from "./internal/refreshingCache.js"
 import { fromConfigError } from "./internal/settings.js"
+import { spanned } from "./internal/tracing.js"
+import * as Telemetry from "./Telemetry.js"
 
 /** The JWS protected-header fields that select a key. */
 export interface KeySelector {
@@ -88,7 +90,14 @@ const keySetOf = (keys: ReadonlyArray<unknown>): Effect.Effect<KeySet> => {
   )
 }
 
-const invalid = (reason: "unknown_key" | "weak_key" | "algorithm") => new InvalidToken({ reason })
+// refusals are fixed values, made once: junk tokens (unknown kids, foreign algorithms) are the ones sent in bulk
+const refusals = {
+  unknown_key: new InvalidToken({ reason: "unknown_key" }),
+  weak_key: new InvalidToken({ reason: "weak_key" }),
+  algorithm: new InvalidToken({ reason: "algorithm" })
+} as const
+
+const invalid = (reason: keyof typeof refusals): InvalidToken => refusals[reason]
 
 /** How the key for a header is looked up in one set, before any refresh is considered. */
 const lookup = (
@@ -164,7 +173,9 @@ export const make = (options: JwksOptions): Effect.Effect<Service, never, HttpCl
     }).pipe(
       Effect.flatMap(decodeJson(JwkSet.JwkSetBody, target)),
       Effect.flatMap((body) => keySetOf(body.keys)),
-      Effect.provideService(HttpClient.HttpClient, client)
+      Effect.provideService(HttpClient.HttpClient, client),
+      // a fetch is rare and slow next to a span: it is always traced when the tracer is on
+      spanned(Telemetry.Span.jwksFetch, { [Telemetry.Attribute.target]: target })
     )
     const cache = yield* RefreshingCache.make({
       target,
@@ -199,7 +210,7 @@ export const fromKeySet = (
   Effect.map(keySetOf(set.keys), (keySet) => {
     const minRsaModulusBits = options?.minRsaModulusBits ?? defaults.minRsaModulusBits
     return Jwks.of({
-      getKey: Effect.fn("Jwks.getKey")(function* (selector: KeySelector) {
+      getKey: Effect.fnUntraced(function* (selector: KeySelector) {
         if (JwkSet.keyTypeFor(selector.alg) === undefined) return yield* invalid("algorithm")
         const found = lookup(keySet, selector, minRsaModulusBits)
         return found === "missing" ? yield* invalid("unknown_key") : yield* found

@@ -1,5 +1,6 @@
 /**
- * JWT access-token verification (RFC 9068, RFC 8725) over a {@link Jwks} key set: jose imports the keys, WebCrypto checks signatures.
+ * JWT access-token verification (RFC 9068, RFC 8725) over a {@link Jwks} key set: jose imports the keys, node:crypto
+ * (or WebCrypto where node's is absent) checks signatures.
  *
  * @since 0.1.0
  */
@@ -15,7 +16,9 @@ import { Jwks } from "./Jwks.js"
 import { sameResource } from "./ResourceUrl.js"
 import { TokenVerifier, type Service } from "./TokenVerifier.js"
 import { decodeCompact } from "./internal/compactJws.js"
-import { verifyCompactSignature, verifyParams } from "./internal/jwsSignature.js"
+import * as Telemetry from "./Telemetry.js"
+import { prepareKey, verifyCompactSignature } from "./internal/jwsSignature.js"
+import { spanned } from "./internal/tracing.js"
 
 /** Asymmetric JWS algorithms; symmetric (HS*) and `none` are never accepted. */
 export const asymmetricAlgorithms = [
@@ -77,7 +80,7 @@ export const make = (options: JwtVerifierOptions): Effect.Effect<Service, never,
     const maxTokenBytes = options.maxTokenBytes ?? 16 * 1024
     const mapping = options.claims ?? {}
 
-    const verify = Effect.fnUntraced(function* (redacted: Redacted.Redacted<string>) {
+    const verifyUntraced = Effect.fnUntraced(function* (redacted: Redacted.Redacted<string>) {
       const token = Redacted.value(redacted)
       // length in UTF-16 units bounds the byte length from below; tokens are ASCII when well-formed
       if (token.length > maxTokenBytes) return yield* invalid("too_large")
@@ -95,12 +98,18 @@ export const make = (options: JwtVerifierOptions): Effect.Effect<Service, never,
       const alg = header["alg"]
       const key = yield* jwks.getKey({ alg, kid: header["kid"] as string | undefined })
       // the header and payload are decoded once, above; the signature is checked over the token's own bytes
-      const params = verifyParams(alg, key)
-      if (params === undefined) return yield* invalid("algorithm")
-      const signed = yield* Effect.tryPromise({
-        try: () => verifyCompactSignature(params, key, token),
-        catch: () => invalid("malformed")
-      })
+      const prepared = prepareKey(alg, key)
+      if (prepared === undefined) return yield* invalid("algorithm")
+      let checked: boolean | Promise<boolean>
+      try {
+        checked = verifyCompactSignature(prepared, token)
+      } catch {
+        return yield* invalid("malformed")
+      }
+      // node:crypto answers at once, so a token whose key is already held is verified without leaving the fiber
+      const signed = typeof checked === "boolean"
+        ? checked
+        : yield* Effect.tryPromise({ try: () => checked, catch: () => invalid("malformed") })
       if (!signed) return yield* invalid("signature")
 
       const now = (yield* Clock.currentTimeMillis) / 1000
@@ -138,6 +147,9 @@ export const make = (options: JwtVerifierOptions): Effect.Effect<Service, never,
       }
       return info
     })
+
+    const span = spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "jwt" })
+    const verify = (token: Redacted.Redacted<string>) => span(verifyUntraced(token))
 
     return { verify }
   })

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Runtime from "effect/Runtime"
@@ -16,7 +17,7 @@ import { BearerAuth, layer as BearerAuthLayer, type Requirements } from "./Beare
 import { ConfigProblem } from "./ConfigProblem.js"
 import * as Authorization from "./Authorization.js"
 import * as Cors from "./Cors.js"
-import { AccessDenied, InsufficientScope } from "./Errors.js"
+import { AccessDenied, type AuthError, InsufficientScope } from "./Errors.js"
 import * as ScopeHierarchy from "./ScopeHierarchy.js"
 import type { ScopeImplications } from "./ScopeHierarchy.js"
 import * as SessionBindings from "./SessionBindings.js"
@@ -25,8 +26,10 @@ import * as ProtectedResource from "./ProtectedResource.js"
 import { type BodyProblem, Provider, type ProviderRequest } from "./Provider.js"
 import { ResourceServer, layer as ResourceServerLayer, type ResourceServerOptions } from "./ResourceServer.js"
 import * as Store from "./Store.js"
+import * as Telemetry from "./Telemetry.js"
 import type { TokenVerifier } from "./TokenVerifier.js"
 import * as OutboundHttp from "./internal/outboundHttp.js"
+import { reasonOf, spanned } from "./internal/tracing.js"
 
 /** Everything the HTTP surface needs, usually a provider layer merged with the resource configuration. */
 export type McpAuthLayer<E = never> = Layer.Layer<BearerAuth | ResourceServer | Provider, E>
@@ -95,6 +98,11 @@ export interface McpAuth {
   /** Authenticates one request to the MCP endpoint. */
   readonly guard: (request: GuardRequest) => Promise<GuardOutcome>
   /**
+   * {@link McpAuth.guard} for adapters on the hot path: the outcome itself when it is known at once (a cached key or
+   * a cached verdict, the usual case), a promise only when the verdict waits on the network.
+   */
+  readonly check: (request: GuardRequest) => GuardOutcome | Promise<GuardOutcome>
+  /**
    * The step-up check for a parsed JSON-RPC body, once the token is known to be valid: undefined when the caller
    * holds every scope the body's operations need, else the 403 `insufficient_scope` answer naming all of them.
    */
@@ -133,7 +141,7 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
   }
   const { server, provider, bearer, metadata } = exit.value
   // the built runtime: running on it directly keeps the layer's error out of every request's type
-  const runPromiseExit = Runtime.runPromiseExit(await runtime.runtime())
+  const runFork = Runtime.runFork(await runtime.runtime())
   const metadataBody = JSON.stringify(metadata)
   const metadataPaths = new Set(server.metadataPaths)
   const mcpPath = server.mcpPath
@@ -215,16 +223,81 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
       ? !metadataPaths.has(pathname)
       : pathname === mcpPath || pathname.startsWith(`${mcpPath}/`)
 
+  // the CORS headers of an accepted request depend only on its origin: made once per origin, shared and frozen
+  const corsByOrigin = new Map<string | undefined, Readonly<Record<string, string>>>()
+  const corsHeaders = (origin: string | undefined): Readonly<Record<string, string>> => {
+    const key = options.allowedOrigins === undefined || options.allowedOrigins === "*" ? undefined : origin
+    let headers = corsByOrigin.get(key)
+    if (headers === undefined) {
+      headers = Object.freeze(Cors.responseHeaders(options, origin))
+      // only allowed origins reach here (and a wildcard is one entry), so the map is bounded by the allowlist
+      if (Cors.originAllowed(options, origin)) corsByOrigin.set(key, headers)
+    }
+    return headers
+  }
+
   const withCors = (answer: HttpAnswer, origin: string | undefined): HttpAnswer => ({
     ...answer,
-    headers: { ...answer.headers, ...Cors.responseHeaders(options, origin) }
+    headers: { ...answer.headers, ...corsHeaders(origin) }
   })
 
+  const noRequirements: Requirements = { scopes: [] }
+  const requirementsOf = (request: GuardRequest): Requirements => {
+    const operationScopes = request.body === undefined ? [] : Authorization.scopesFor(policy, request.body)
+    const extra = request.requirements?.scopes ?? []
+    if (operationScopes.length === 0 && extra.length === 0) return noRequirements
+    return { scopes: [...new Set([...extra, ...operationScopes])] }
+  }
+
+  // one verdict per request, inside the guard span: header, token, scopes and the session's subject
+  const verdict = Effect.fnUntraced(function* (
+    authorization: ReadonlyArray<string>,
+    requirements: Requirements,
+    sessionId: string | undefined
+  ) {
+    const info = yield* bearer.authenticate(authorization, requirements)
+    if (sessionId !== undefined && !sessions.allows(sessionId, info)) return yield* otherSubject
+    return info
+  })
+  const inGuardSpan = spanned(Telemetry.Span.guard)
+
+  // counters tagged once per reason (reasons are fixed vocabulary): tagging per request would look the metric up anew
+  const failureCounters = new Map<string, Metric.Metric.Counter<number>>()
+  const countFailure = (reason: string): void => {
+    let counter = failureCounters.get(reason)
+    if (counter === undefined) {
+      counter = Metric.tagged(Telemetry.authFailures, "reason", reason)
+      failureCounters.set(reason, counter)
+    }
+    counter.unsafeUpdate(1, [])
+  }
+  const countSuccess = (): void => Telemetry.authSuccesses.unsafeUpdate(1, [])
+
+  const unavailableFor = (origin: string | undefined): HttpAnswer => withCors(unavailable, origin)
+
+  const settle = (exit: Exit.Exit<AuthInfo, AuthError>, requirements: Requirements, origin: string | undefined): GuardOutcome => {
+    if (Exit.isSuccess(exit)) {
+      countSuccess()
+      const info = exit.value
+      return { ok: true, authInfo: info, sdkAuthInfo: toSdkAuthInfo(info, server.resource), headers: corsHeaders(origin) }
+    }
+    const failure = Cause.failureOption(exit.cause)
+    if (failure._tag === "Some") {
+      countFailure(reasonOf(failure.value))
+      return { ok: false, answer: withCors(bearer.answer(failure.value, requirements), origin) }
+    }
+    // a defect is a bug in a verifier, not a verdict on the token; the request can be retried
+    countFailure("defect")
+    runFork(Effect.logError("mcp-oauth guard defect", Cause.squash(exit.cause)))
+    return { ok: false, answer: unavailableFor(origin) }
+  }
+
   let disposed = false
-  const guard = async (request: GuardRequest): Promise<GuardOutcome> => {
+  const check = (request: GuardRequest): GuardOutcome | Promise<GuardOutcome> => {
     // after dispose the layers' resources are gone: no verdict can be trusted, so the request is answered as retryable
-    if (disposed) return { ok: false, answer: withCors(unavailable, request.origin) }
+    if (disposed) return { ok: false, answer: unavailableFor(request.origin) }
     if (!Cors.originAllowed(options, request.origin)) {
+      countFailure("AccessDenied")
       return {
         ok: false,
         answer: withCors(
@@ -237,31 +310,21 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
         )
       }
     }
-    const operationScopes = request.body === undefined ? [] : Authorization.scopesFor(policy, request.body)
-    const requirements: Requirements = {
-      scopes: [...new Set([...(request.requirements?.scopes ?? []), ...operationScopes])]
-    }
-    const sessionId = request.sessionId
-    // the request's one trip through the runtime; the verdict is read from the Exit, with no further Effect steps
-    const exit = await runPromiseExit(bearer.authenticate(request.authorization, requirements))
-    if (Exit.isFailure(exit)) {
-      const failure = Cause.failureOption(exit.cause)
-      if (failure._tag === "Some") {
-        return { ok: false, answer: withCors(bearer.answer(failure.value, requirements), request.origin) }
-      }
-      // a defect is a bug in a verifier, not a verdict on the token; the request can be retried
-      await runtime.runPromise(Effect.logError("mcp-oauth guard defect", Cause.squash(exit.cause)))
-      return { ok: false, answer: withCors(unavailable, request.origin) }
-    }
-    const info = exit.value
-    if (sessionId !== undefined && !sessions.allows(sessionId, info)) {
-      return { ok: false, answer: withCors(bearer.answer(otherSubject, requirements), request.origin) }
-    }
-    return {
-      ok: true,
-      authInfo: info,
-      sdkAuthInfo: toSdkAuthInfo(info, server.resource),
-      headers: Cors.responseHeaders(options, request.origin)
+    const requirements = requirementsOf(request)
+    const origin = request.origin
+    // the request's one trip through the runtime. A fiber runs synchronously until it has to wait, so a verdict that
+    // needs nothing remote (a cached key or a cached verdict) is read at once, without a promise or a scheduling hop
+    const fiber = runFork(inGuardSpan(verdict(request.authorization, requirements, request.sessionId)))
+    const exit = fiber.unsafePoll()
+    if (exit !== null) return settle(exit, requirements, origin)
+    return new Promise((resolve) => fiber.addObserver((exit) => resolve(settle(exit, requirements, origin))))
+  }
+  const guard = (request: GuardRequest): Promise<GuardOutcome> => {
+    try {
+      const outcome = check(request)
+      return outcome instanceof Promise ? outcome : Promise.resolve(outcome)
+    } catch (error) {
+      return Promise.reject(error)
     }
   }
 
@@ -283,6 +346,7 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     isProtected,
     preflight: (origin) => ({ status: 204, headers: Cors.preflightHeaders(options, origin) }),
     guard,
+    check,
     authorizeBody,
     policy,
     scopeImplications: server.scopeImplications,

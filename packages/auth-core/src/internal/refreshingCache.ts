@@ -189,7 +189,7 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
       ([s, now]) => s.held !== undefined && now - s.held.at < maxAge ? Effect.succeed(s.held.value) : getSlow
     )
 
-    const refresh = decide((s, now, deferred) => {
+    const refreshSlow = decide((s, now, deferred) => {
       if (s.inflight !== undefined) return [{ _tag: "Await", deferred: s.inflight }, s]
       if (coolingDown(s, now)) {
         if (s.lastAttempt?.failure !== undefined) return [{ _tag: "Fail", error: failureNow(s, now) }, s]
@@ -197,6 +197,17 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
       }
       return [{ _tag: "Start", deferred }, { ...s, inflight: deferred }]
     })
+
+    const refresh: Effect.Effect<A, UpstreamUnavailable> = Effect.flatMap(
+      Effect.zip(Ref.get(state), Clock.currentTimeMillis),
+      // inside the cooldown after a success the answer is the held value: the common case under a flood of unknown
+      // kids, answered without a Deferred or a decision (the same answer `refreshSlow` would give)
+      ([s, now]) =>
+        s.inflight === undefined && coolingDown(s, now) && s.lastAttempt?.failure === undefined &&
+          s.held !== undefined && now - s.held.at <= maxStale
+          ? Effect.succeed(s.held.value)
+          : refreshSlow
+    )
 
     return { get, refresh }
   })
