@@ -28,6 +28,20 @@ export interface Stack {
   readonly close: () => Promise<void>
 }
 
+/**
+ * Builds a stack on a free port, again on another one if the port was taken between the probe and the listen (the
+ * resource URL, and so the port, must be known before the IdP starts; other test processes pick ports meanwhile).
+ */
+const onFreePort = async <A>(build: (port: number) => Promise<A>): Promise<A> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await build(await freePort())
+    } catch (error) {
+      if (attempt >= 5 || (error as { code?: unknown }).code !== "EADDRINUSE") throw error
+    }
+  }
+}
+
 /** Options of {@link startVerifierStack}. */
 export interface VerifierStackOptions {
   readonly adapter: AdapterName
@@ -37,15 +51,17 @@ export interface VerifierStackOptions {
 }
 
 /** A resource server verifying the IdP's JWTs, its key set fetched through the faulty front. */
-export const startVerifierStack = async (options: VerifierStackOptions): Promise<Stack> => {
-  const port = await freePort()
+export const startVerifierStack = (options: VerifierStackOptions): Promise<Stack> => onFreePort((port) => verifierStack(options, port))
+
+const verifierStack = async (options: VerifierStackOptions, port: number): Promise<Stack> => {
   const origin = `http://127.0.0.1:${port}`
   const resource = `${origin}/mcp`
   const idp = await startTestIdp({ resource, scopes: ["mcp", "admin"] })
   const front = await startFaultyUpstream(new URL(idp.issuer).origin)
   const logs: Array<string> = []
+  let auth: McpAuth.McpAuth | undefined
   try {
-    const auth = await McpAuth.make(
+    auth = await McpAuth.make(
       Layer.merge(
         McpAuth.layer(
           { resource, scopesSupported: ["mcp", "admin"], resourceName: "reliability" },
@@ -74,6 +90,7 @@ export const startVerifierStack = async (options: VerifierStackOptions): Promise
       }
     }
   } catch (error) {
+    await auth?.dispose()
     await front.close()
     await idp.close()
     throw error
@@ -105,8 +122,9 @@ export interface ProxyStack extends Stack {
  * The OAuth proxy in front of the IdP playing a non-DCR upstream (registration off, one confidential static client),
  * with the upstream's token endpoint and key set behind the faulty front and generous rate limits.
  */
-export const startProxyStack = async (options: ProxyStackOptions): Promise<ProxyStack> => {
-  const port = await freePort()
+export const startProxyStack = (options: ProxyStackOptions): Promise<ProxyStack> => onFreePort((port) => proxyStack(options, port))
+
+const proxyStack = async (options: ProxyStackOptions, port: number): Promise<ProxyStack> => {
   const origin = `http://127.0.0.1:${port}`
   const resource = `${origin}/mcp`
   const idp = await startTestIdp({
@@ -128,8 +146,9 @@ export const startProxyStack = async (options: ProxyStackOptions): Promise<Proxy
   })
   const front = await startFaultyUpstream(new URL(idp.issuer).origin, ["/token"])
   const logs: Array<string> = []
+  let auth: McpAuth.McpAuth | undefined
   try {
-    const auth = await McpAuth.make(
+    auth = await McpAuth.make(
       Layer.merge(
         McpAuth.layer(
           { resource, scopesSupported: ["mcp", "admin"], requiredScopes: ["mcp"], resourceName: "reliability proxy" },
@@ -173,6 +192,7 @@ export const startProxyStack = async (options: ProxyStackOptions): Promise<Proxy
       }
     }
   } catch (error) {
+    await auth?.dispose()
     await front.close()
     await idp.close()
     throw error
