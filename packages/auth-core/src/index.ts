@@ -94,3 +94,5 @@ export { oauthBetterAuthProvider } from "./providers/BetterAuth.js"
 export * as OAuthProxy from "./proxy/OAuthProxy.js"
 /** The OAuth proxy for the `MCPServer` facade. */
 export { oauthProxy } from "./proxy/OAuthProxy.js"
+/** Remembering the verdicts of verified tokens (on by default for JWTs), keyed by their digest. */
+export * as VerifiedTokenCache from "./VerifiedTokenCache.js"
