@@ -533,9 +533,26 @@ export const settingsConfig: Config.Config<Omit<OAuthProxyOptions, "upstream">> 
   signingKey: Config.option(Config.redacted("MCP_OAUTH_PROXY_SIGNING_KEY")),
   encryptionKey: Config.option(Config.redacted("MCP_OAUTH_PROXY_ENCRYPTION_KEY")),
   cookieSecret: Config.option(Config.redacted("MCP_OAUTH_PROXY_COOKIE_SECRET")),
-  trustedProxies: Config.option(Config.integer("MCP_OAUTH_PROXY_TRUSTED_PROXIES"))
+  trustedProxies: Config.option(Config.integer("MCP_OAUTH_PROXY_TRUSTED_PROXIES")),
+  rememberApprovals: Config.option(Config.string("MCP_OAUTH_PROXY_REMEMBER_APPROVALS")),
+  recheckEvery: Config.option(Config.string("MCP_OAUTH_PROXY_RECHECK_UPSTREAM_EVERY")),
+  recheckMaxStale: Config.option(Config.string("MCP_OAUTH_PROXY_RECHECK_UPSTREAM_MAX_STALE")),
+  revokeUpstream: Config.option(Config.boolean("MCP_OAUTH_PROXY_REVOKE_UPSTREAM"))
 }).pipe(
   Config.map((c) => ({
+    // durations stay text here; checkSettings decodes them and names the variable of a bad one
+    rememberApprovals: Option.match(c.rememberApprovals, {
+      onNone: () => undefined,
+      onSome: (text) => (/^(off|false|0)$/i.test(text.trim()) ? (false as const) : { lifetime: text.trim() as Duration.DurationInput })
+    }),
+    recheckUpstream: Option.match(c.recheckEvery, {
+      onNone: () => undefined,
+      onSome: (every) => ({
+        every: every.trim() as Duration.DurationInput,
+        maxStale: Option.getOrUndefined(c.recheckMaxStale)?.trim() as Duration.DurationInput | undefined
+      })
+    }),
+    revokeUpstream: Option.getOrUndefined(c.revokeUpstream),
     issuer: Option.getOrUndefined(c.proxyIssuer),
     scopes: Option.map(c.scopes, splitList).pipe(Option.getOrUndefined),
     signingKey: Option.getOrUndefined(c.signingKey),
@@ -551,6 +568,8 @@ export const config: Config.Config<OAuthProxyOptions> = Config.all({
   authorizationEndpoint: Config.option(Config.string("MCP_OAUTH_UPSTREAM_AUTHORIZATION_ENDPOINT")),
   tokenEndpoint: Config.option(Config.string("MCP_OAUTH_UPSTREAM_TOKEN_ENDPOINT")),
   userinfoEndpoint: Config.option(Config.string("MCP_OAUTH_UPSTREAM_USERINFO_ENDPOINT")),
+  revocationEndpoint: Config.option(Config.string("MCP_OAUTH_UPSTREAM_REVOCATION_ENDPOINT")),
+  introspectionEndpoint: Config.option(Config.string("MCP_OAUTH_UPSTREAM_INTROSPECTION_ENDPOINT")),
   clientId: Config.string("MCP_OAUTH_UPSTREAM_CLIENT_ID"),
   clientSecret: Config.redacted("MCP_OAUTH_UPSTREAM_CLIENT_SECRET"),
   tokenEndpointAuthMethod: Config.option(
@@ -566,6 +585,8 @@ export const config: Config.Config<OAuthProxyOptions> = Config.all({
       authorizationEndpoint: Option.getOrUndefined(c.authorizationEndpoint),
       tokenEndpoint: Option.getOrUndefined(c.tokenEndpoint),
       userinfoEndpoint: Option.getOrUndefined(c.userinfoEndpoint),
+      revocationEndpoint: Option.getOrUndefined(c.revocationEndpoint),
+      introspectionEndpoint: Option.getOrUndefined(c.introspectionEndpoint),
       clientId: c.clientId,
       clientSecret: c.clientSecret,
       tokenEndpointAuthMethod: Option.getOrUndefined(c.tokenEndpointAuthMethod),
@@ -582,14 +603,27 @@ const checkSettings = (resolved: Omit<OAuthProxyOptions, "upstream">) =>
     if (resolved.signingKey !== undefined) yield* AccessTokens.parseSigningKey(resolved.signingKey, "MCP_OAUTH_PROXY_SIGNING_KEY")
     if (resolved.encryptionKey !== undefined) yield* parseEncryptionKey(resolved.encryptionKey, "MCP_OAUTH_PROXY_ENCRYPTION_KEY")
     if (resolved.cookieSecret !== undefined) yield* parseCookieSecret(resolved.cookieSecret, "MCP_OAUTH_PROXY_COOKIE_SECRET")
+    const remember = resolved.rememberApprovals
+    if (remember !== undefined && remember !== false && remember.lifetime !== undefined) {
+      yield* checkDuration("MCP_OAUTH_PROXY_REMEMBER_APPROVALS", remember.lifetime)
+    }
+    if (resolved.recheckUpstream !== undefined) {
+      yield* checkDuration("MCP_OAUTH_PROXY_RECHECK_UPSTREAM_EVERY", resolved.recheckUpstream.every)
+      if (resolved.recheckUpstream.maxStale !== undefined) {
+        yield* checkDuration("MCP_OAUTH_PROXY_RECHECK_UPSTREAM_MAX_STALE", resolved.recheckUpstream.maxStale)
+      }
+    }
   })
 
 /**
  * Like {@link layer}, with options from configuration: `MCP_OAUTH_UPSTREAM_ISSUER` (or `…_AUTHORIZATION_ENDPOINT`
  * and `…_TOKEN_ENDPOINT`), `MCP_OAUTH_UPSTREAM_CLIENT_ID`, `MCP_OAUTH_UPSTREAM_CLIENT_SECRET` (required),
  * `MCP_OAUTH_UPSTREAM_TOKEN_ENDPOINT_AUTH_METHOD`, `MCP_OAUTH_UPSTREAM_SCOPES`, `MCP_OAUTH_UPSTREAM_USERINFO_ENDPOINT`,
- * and the proxy's `MCP_OAUTH_PROXY_ISSUER`, `MCP_OAUTH_PROXY_SCOPES`, `MCP_OAUTH_PROXY_SIGNING_KEY`,
- * `MCP_OAUTH_PROXY_ENCRYPTION_KEY`, `MCP_OAUTH_PROXY_COOKIE_SECRET` and `MCP_OAUTH_PROXY_TRUSTED_PROXIES`.
+ * `MCP_OAUTH_UPSTREAM_REVOCATION_ENDPOINT`, `MCP_OAUTH_UPSTREAM_INTROSPECTION_ENDPOINT`, and the proxy's
+ * `MCP_OAUTH_PROXY_ISSUER`, `MCP_OAUTH_PROXY_SCOPES`, `MCP_OAUTH_PROXY_SIGNING_KEY`, `MCP_OAUTH_PROXY_ENCRYPTION_KEY`,
+ * `MCP_OAUTH_PROXY_COOKIE_SECRET`, `MCP_OAUTH_PROXY_TRUSTED_PROXIES`, `MCP_OAUTH_PROXY_REMEMBER_APPROVALS` (a
+ * duration, or `off`), `MCP_OAUTH_PROXY_RECHECK_UPSTREAM_EVERY`, `MCP_OAUTH_PROXY_RECHECK_UPSTREAM_MAX_STALE` and
+ * `MCP_OAUTH_PROXY_REVOKE_UPSTREAM`.
  * `extra` adds code-only options (TTLs, rate limits, a client resolver).
  */
 export const layerConfig = (
@@ -612,6 +646,10 @@ export const layerConfig = (
         if (upstream.authorizationEndpoint !== undefined) yield* checkUrl("MCP_OAUTH_UPSTREAM_AUTHORIZATION_ENDPOINT", upstream.authorizationEndpoint)
         if (upstream.tokenEndpoint !== undefined) yield* checkUrl("MCP_OAUTH_UPSTREAM_TOKEN_ENDPOINT", upstream.tokenEndpoint)
         if (upstream.userinfoEndpoint !== undefined) yield* checkUrl("MCP_OAUTH_UPSTREAM_USERINFO_ENDPOINT", upstream.userinfoEndpoint)
+        if (upstream.revocationEndpoint !== undefined) yield* checkUrl("MCP_OAUTH_UPSTREAM_REVOCATION_ENDPOINT", upstream.revocationEndpoint)
+        if (upstream.introspectionEndpoint !== undefined) {
+          yield* checkUrl("MCP_OAUTH_UPSTREAM_INTROSPECTION_ENDPOINT", upstream.introspectionEndpoint)
+        }
         if (upstream.clientId.trim() === "") {
           return yield* new ConfigProblem({ setting: "MCP_OAUTH_UPSTREAM_CLIENT_ID", problem: "is required" })
         }

@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Telemetry from "../Telemetry.js"
 import { ConfigProblem } from "../ConfigProblem.js"
 import * as Discovery from "../Discovery.js"
 import { UpstreamUnavailable } from "../Errors.js"
@@ -273,7 +274,18 @@ const build = (n: Normalized, context: Context.Context<HttpClient.HttpClient>): 
         id_token: decoded.id_token
       }
       return tokens
-    }).pipe(Effect.provide(context))
+    }).pipe(
+      Effect.provide(context),
+      Effect.tapBoth({
+        onSuccess: () => Effect.annotateCurrentSpan(Telemetry.Attribute.outcome, "ok"),
+        onFailure: (error) =>
+          Effect.annotateCurrentSpan({
+            [Telemetry.Attribute.outcome]: error._tag === "UpstreamRefused" ? "refused" : "error",
+            [Telemetry.Attribute.failureReason]: error._tag === "UpstreamRefused" ? error.error : error.reason
+          })
+      }),
+      Effect.withSpan(Telemetry.Span.upstreamCall, { attributes: { [Telemetry.Attribute.target]: target } })
+    )
 
   const refresh = (refreshToken: string) =>
     Effect.map(tokenCall("refresh", { grant_type: "refresh_token", refresh_token: refreshToken }), ({ id_token: _, ...kept }) => ({

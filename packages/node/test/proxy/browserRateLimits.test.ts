@@ -4,6 +4,8 @@
  * a spoofed `X-Forwarded-For` does not reset the count when no reverse proxy is trusted.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as Telemetry from "@mcp-oauth/auth-core/Telemetry"
+import { Effect, Metric } from "effect"
 import { type ProxyStack, startProxyStack } from "./support/proxyStack.js"
 
 describe("OAuth proxy: consent and callback rate limits", () => {
@@ -25,7 +27,12 @@ describe("OAuth proxy: consent and callback rate limits", () => {
     return seen
   }
 
+  /** The proxy-step counter for one step and outcome (metrics live in one process-wide registry). */
+  const stepCount = (step: string, outcome: string) =>
+    Effect.runSync(Metric.value(Metric.tagged(Metric.tagged(Telemetry.proxySteps, "step", step), "outcome", outcome))).count
+
   it("limits consent submissions per source", async () => {
+    const refusedBefore = stepCount("consent", "refused")
     const seen = await statuses(
       (i) =>
         fetch(`${stack.origin}/consent`, {
@@ -40,6 +47,8 @@ describe("OAuth proxy: consent and callback rate limits", () => {
     expect(seen.slice(3).map((s) => s.status)).toEqual([429, 429])
     expect(Number(seen[3]!.retryAfter)).toBe(60)
     expect(seen[3]!.type).toMatch(/^text\/html/)
+    // every step is counted by step and outcome
+    expect(stepCount("consent", "refused") - refusedBefore).toBe(5)
   })
 
   it("limits upstream callbacks per source", async () => {

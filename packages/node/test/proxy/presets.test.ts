@@ -61,7 +61,11 @@ describe("OAuth proxy configuration from the environment", () => {
     [{ ...base, MCP_OAUTH_PROXY_SIGNING_KEY: "not json" }, "MCP_OAUTH_PROXY_SIGNING_KEY"],
     [{ ...base, MCP_OAUTH_PROXY_ENCRYPTION_KEY: "short" }, "MCP_OAUTH_PROXY_ENCRYPTION_KEY"],
     [{ ...base, MCP_OAUTH_PROXY_COOKIE_SECRET: "too short" }, "MCP_OAUTH_PROXY_COOKIE_SECRET"],
-    [{ ...base, MCP_OAUTH_PROXY_TRUSTED_PROXIES: "many" }, "MCP_OAUTH_PROXY_TRUSTED_PROXIES"]
+    [{ ...base, MCP_OAUTH_PROXY_TRUSTED_PROXIES: "many" }, "MCP_OAUTH_PROXY_TRUSTED_PROXIES"],
+    [{ ...base, MCP_OAUTH_PROXY_REMEMBER_APPROVALS: "a month" }, "MCP_OAUTH_PROXY_REMEMBER_APPROVALS"],
+    [{ ...base, MCP_OAUTH_PROXY_RECHECK_UPSTREAM_EVERY: "often" }, "MCP_OAUTH_PROXY_RECHECK_UPSTREAM_EVERY"],
+    [{ ...base, MCP_OAUTH_PROXY_RECHECK_UPSTREAM_EVERY: "1 minute", MCP_OAUTH_PROXY_RECHECK_UPSTREAM_MAX_STALE: "for a while" }, "MCP_OAUTH_PROXY_RECHECK_UPSTREAM_MAX_STALE"],
+    [{ ...base, MCP_OAUTH_UPSTREAM_REVOCATION_ENDPOINT: "not a url" }, "MCP_OAUTH_UPSTREAM_REVOCATION_ENDPOINT"]
   ])("names the variable at fault: %j → %s", async (env, variable) => {
     const defined = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined))
     const error = await start(defined).then(

@@ -14,6 +14,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Telemetry from "../../Telemetry.js"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { isScopeToken } from "../../Challenge.js"
@@ -424,7 +425,17 @@ export const fetchWithLifetime = (clientId: string, options: FetchOptions = {}):
         )
       )
     )
-  }).pipe(Effect.withSpan("ClientMetadataDocument.fetch"))
+  }).pipe(
+    Effect.tapBoth({
+      onSuccess: () => Effect.annotateCurrentSpan(Telemetry.Attribute.outcome, "ok"),
+      onFailure: (error) =>
+        Effect.annotateCurrentSpan({
+          [Telemetry.Attribute.outcome]: error._tag === "UpstreamUnavailable" ? "error" : "refused",
+          [Telemetry.Attribute.failureReason]: error.reason
+        })
+    }),
+    Effect.withSpan(Telemetry.Span.clientMetadataFetch, { attributes: { [Telemetry.Attribute.clientId]: clientId } })
+  )
 
 /**
  * Fetches the Client ID Metadata Document at `clientId` and validates it. Fails with {@link InvalidClientMetadataDocument}
