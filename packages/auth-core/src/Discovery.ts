@@ -15,6 +15,8 @@ import type { ConfigProblem } from "./ConfigProblem.js"
 import { UpstreamUnavailable } from "./Errors.js"
 import { AuthorizationServerMetadata } from "./Metadata.js"
 import { wellKnownUrl } from "./ResourceUrl.js"
+import * as Telemetry from "./Telemetry.js"
+import { spanned } from "./internal/tracing.js"
 import { decodeJson, fetchJson } from "./internal/fetchJson.js"
 import * as RefreshingCache from "./internal/refreshingCache.js"
 import { checkUrl, fromConfigError } from "./internal/settings.js"
@@ -123,7 +125,11 @@ export const make = (options: DiscoveryOptions): Effect.Effect<Service, ConfigPr
         if (reported === undefined || reported.reason === "status") reported = error
       }
       return yield* reported ?? new UpstreamUnavailable({ reason: "status", target, retryAfterSeconds: 1 })
-    }).pipe(Effect.provideService(HttpClient.HttpClient, client), Effect.withSpan("Discovery.fetch"))
+    }).pipe(
+      Effect.provideService(HttpClient.HttpClient, client),
+      // the issuer is public (it is in every token and metadata document); each URL tried is a child outbound call
+      spanned(Telemetry.Span.discoveryFetch, { [Telemetry.Attribute.issuer]: issuer })
+    )
 
     const cache = yield* RefreshingCache.make({
       target,

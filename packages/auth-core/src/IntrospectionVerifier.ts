@@ -23,6 +23,8 @@ import { ConfigProblem } from "./ConfigProblem.js"
 import * as Discovery from "./Discovery.js"
 import { InvalidToken, type InvalidTokenReason, UpstreamUnavailable } from "./Errors.js"
 import { sameResource } from "./ResourceUrl.js"
+import * as Telemetry from "./Telemetry.js"
+import { spanned } from "./internal/tracing.js"
 import { TokenVerifier, type Service } from "./TokenVerifier.js"
 import { formEncode, postForm } from "./internal/postForm.js"
 import { checkUrl, fromConfigError } from "./internal/settings.js"
@@ -198,6 +200,10 @@ export const make = (
       readStatus: (status: number) => status === 400 || status === 401 || status === 403
     }
 
+    // the client id is public by nature; the endpoint is left out, as a configured URL could carry credentials
+    const introspectAttributes = { [Telemetry.Attribute.clientId]: options.clientId, ...(issuer === undefined ? {} : { [Telemetry.Attribute.issuer]: issuer }) }
+    const verifyAttributes = { [Telemetry.Attribute.verifier]: "introspection" }
+
     // the secret is unwrapped here, per call, and lives only in the outgoing request
     const request = (token: string) => {
       const id = options.clientId
@@ -277,7 +283,7 @@ export const make = (
         // never reused past the token's own expiry, nor for longer than the configured bound
         const until = Math.min(now + maxTtl, exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000)
         return { principal, until }
-      }).pipe(Effect.provide(context), Effect.withSpan("IntrospectionVerifier.introspect"))
+      }).pipe(Effect.provide(context), spanned(Telemetry.Span.introspect, introspectAttributes))
 
     const positive = new ExpiringMap<Principal>(maxEntries)
     const negative = new ExpiringMap<InvalidTokenReason>(maxEntries)
@@ -355,17 +361,16 @@ export const make = (
         })
       )
 
-    // a cache hit is the hot path and carries no span; the call to the authorization server has its own
-    const verify = Effect.fnUntraced(function* (redacted: Redacted.Redacted<string>) {
-      const token = Redacted.value(redacted)
-      if (token === "") return yield* invalid("malformed")
-      // length in UTF-16 units bounds the byte length from below; bearer tokens are ASCII (RFC 6750 §2.1)
-      if (token.length > maxTokenBytes) return yield* invalid("too_large")
-      const key = tokenDigest(token)
-      const principal = yield* principalOf(key, token)
-      const info: AuthInfo = { token: redacted, ...principal }
-      return info
-    })
+    // one span per verification, cache hits included, so refusals from the negative cache are seen with their reason;
+    // the call to the authorization server, when one is made, is its child
+    const verify = (redacted: Redacted.Redacted<string>): Effect.Effect<AuthInfo, InvalidToken | UpstreamUnavailable> =>
+      Effect.suspend(() => {
+        const token = Redacted.value(redacted)
+        if (token === "") return Effect.fail(invalid("malformed"))
+        // length in UTF-16 units bounds the byte length from below; bearer tokens are ASCII (RFC 6750 §2.1)
+        if (token.length > maxTokenBytes) return Effect.fail(invalid("too_large"))
+        return Effect.map(principalOf(tokenDigest(token), token), (principal): AuthInfo => ({ token: redacted, ...principal }))
+      }).pipe(spanned(Telemetry.Span.verifyToken, verifyAttributes))
 
     return TokenVerifier.of({ verify })
   })

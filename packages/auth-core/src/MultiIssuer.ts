@@ -12,6 +12,8 @@ import { ConfigProblem } from "./ConfigProblem.js"
 import { InvalidToken } from "./Errors.js"
 import type { OAuthProvider } from "./OAuthProvider.js"
 import { Provider } from "./Provider.js"
+import * as Telemetry from "./Telemetry.js"
+import { spanned } from "./internal/tracing.js"
 import { TokenVerifier, type Service } from "./TokenVerifier.js"
 import { decodeCompact } from "./internal/compactJws.js"
 
@@ -39,9 +41,14 @@ export interface MultiIssuerOptions {
 /** The defaults of {@link MultiIssuerOptions}. */
 export const defaults = { maxTokenBytes: 16 * 1024 } as const
 
-const malformed = new InvalidToken({ reason: "malformed" })
-const untrustedIssuer = new InvalidToken({ reason: "issuer" })
-const tooLarge = new InvalidToken({ reason: "too_large" })
+// a refusal made here, before any issuer's verifier runs, is the verification's one span (with its reason)
+const refusal = (reason: InvalidToken["reason"]) =>
+  Effect.fail(new InvalidToken({ reason })).pipe(
+    spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "multi_issuer" })
+  )
+const malformed = refusal("malformed")
+const untrustedIssuer = refusal("issuer")
+const tooLarge = refusal("too_large")
 
 const base64urlSegment = /^[A-Za-z0-9_-]+$/
 
@@ -87,17 +94,17 @@ export const make = (options: MultiIssuerOptions): Effect.Effect<Service, Config
     const verify = (redacted: Redacted.Redacted<string>) => {
       const token = Redacted.value(redacted)
       // length in UTF-16 units bounds the byte length from below; tokens are ASCII when well-formed
-      if (token.length > maxTokenBytes) return Effect.fail(tooLarge)
+      if (token.length > maxTokenBytes) return tooLarge
       const decoded = decodeCompact(token)
       if (decoded === undefined) {
-        return opaque === undefined || looksLikeJose(token) ? Effect.fail(malformed) : opaque.verify(redacted)
+        return opaque === undefined || looksLikeJose(token) ? malformed : opaque.verify(redacted)
       }
       const iss = decoded.payload["iss"]
       const verifier = typeof iss === "string" ? routes.get(iss) : undefined
-      return verifier === undefined ? Effect.fail(untrustedIssuer) : verifier.verify(redacted)
+      return verifier === undefined ? untrustedIssuer : verifier.verify(redacted)
     }
 
-    // a router on the hot path: no span of its own, the chosen verifier's work is what matters
+    // a router on the hot path: no span of its own when it hands over, the chosen verifier's span is the one
     return TokenVerifier.of({ verify })
   })
 

@@ -17,6 +17,8 @@ import * as Jwks from "../Jwks.js"
 import * as JwtVerifier from "../JwtVerifier.js"
 import { Provider } from "../Provider.js"
 import { ResourceServer } from "../ResourceServer.js"
+import * as Telemetry from "../Telemetry.js"
+import { spanned } from "../internal/tracing.js"
 import * as TokenVerifier from "../TokenVerifier.js"
 import * as VerifiedTokenCache from "../VerifiedTokenCache.js"
 import { discoveredJwks } from "../internal/discoveredJwks.js"
@@ -80,7 +82,15 @@ export const make = (
       return cache === false ? Effect.succeed(verifier) : VerifiedTokenCache.make(verifier, cache === true ? {} : cache)
     }
     if (options.verifyToken !== undefined) {
-      return { provider, verifier: yield* cached(TokenVerifier.fromFunction(options.verifyToken), false) }
+      const fromFunction = TokenVerifier.fromFunction(options.verifyToken)
+      // the user's function is the verification: it gets the span the JWT verifier would have had
+      const traced = TokenVerifier.TokenVerifier.of({
+        verify: (token) =>
+          fromFunction.verify(token).pipe(
+            spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "function" })
+          )
+      })
+      return { provider, verifier: yield* cached(traced, false) }
     }
     const jwks =
       options.jwksUri !== undefined
