@@ -18,6 +18,7 @@ export const projects: Array<TestProjectConfiguration> = [
   project("express", "packages/express", 60_000),
   project("hono", "packages/hono", 60_000),
   project("redis", "packages/redis", 60_000),
+  project("cli", "packages/cli", 30_000),
   project("examples", "examples", 60_000),
   project("reliability", "reliability", 120_000)
 ]
