@@ -96,3 +96,5 @@ export * as OAuthProxy from "./proxy/OAuthProxy.js"
 export { oauthProxy } from "./proxy/OAuthProxy.js"
 /** Remembering the verdicts of verified tokens (on by default for JWTs), keyed by their digest. */
 export * as VerifiedTokenCache from "./VerifiedTokenCache.js"
+/** Span, attribute and metric names of the instrumentation (docs/observability.md). */
+export * as Telemetry from "./Telemetry.js"
