@@ -20,6 +20,8 @@ export type Fault =
   | { readonly kind: "hang" }
   /** Closes the connection without an answer. */
   | { readonly kind: "reset" }
+  /** A hostile upstream: answers `status` with everything it received (headers, URL, body) in its headers and JSON body. */
+  | { readonly kind: "echo"; readonly status: number }
   /** Answers this JSON document instead of the upstream's. */
   | { readonly kind: "json"; readonly body: unknown }
 
@@ -52,8 +54,18 @@ const readAll = async (req: IncomingMessage): Promise<Buffer> => {
   return Buffer.concat(chunks)
 }
 
-const misbehave = (fault: Fault, res: ServerResponse, timers: Set<NodeJS.Timeout>): void => {
+const echo = async (status: number, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const received = `${req.method} ${req.url} ${JSON.stringify(req.headers)} ${(await readAll(req)).toString("utf8")}`
+  const header = received.replace(/[^\x20-\x7e]/g, "?")
+  res.writeHead(status, { "content-type": "application/json", "www-authenticate": `Basic realm="${header.replace(/"/g, "'")}"`, "x-echo": header })
+  res.end(JSON.stringify({ error: "invalid_grant", error_description: received, access_token: received, id_token: received }))
+}
+
+const misbehave = (fault: Fault, req: IncomingMessage, res: ServerResponse, timers: Set<NodeJS.Timeout>): void => {
   switch (fault.kind) {
+    case "echo":
+      void echo(fault.status, req, res)
+      return
     case "status":
       res.writeHead(fault.status, { "content-type": "text/plain" }).end("injected failure")
       return
@@ -112,8 +124,8 @@ export const startFaultyUpstream = async (target: string, record: ReadonlyArray<
     const fault = faults.get(url.pathname)
     if (fault !== undefined) {
       // the request body is drained so that the client sees the fault, not a stalled upload
-      req.resume()
-      return misbehave(fault, res, timers)
+      if (fault.kind !== "echo") req.resume()
+      return misbehave(fault, req, res, timers)
     }
     void forward(req, res, url)
   })
