@@ -1,4 +1,4 @@
-/** Runs in `npm test`: docs/testing.md, the hostile-token corpus against your own server, verbatim. */
+/** Checked by `tsc -b`: docs/testing.md, the hostile-token corpus against your own server, verbatim (docsSnippets.test.ts). */
 
 import { Custom, McpAuth } from "@mcp-oauth/auth-core"
 import { listen } from "@mcp-oauth/node"
