@@ -3,7 +3,7 @@
  * a {@link FaultyUpstream} in front of the endpoints a test breaks, and a protected MCP server on one adapter.
  */
 import { Custom, McpAuth, OAuthProxy } from "@mcp-oauth/auth-core"
-import type { Jwks } from "@mcp-oauth/auth-core"
+import type { ConfigProblem, Jwks, Store } from "@mcp-oauth/auth-core"
 import type * as VerifiedTokenCache from "@mcp-oauth/auth-core/VerifiedTokenCache"
 import { generateSigningKeyJson } from "@mcp-oauth/auth-core/proxy/AccessTokens"
 import type { TokenEndpointAuthMethod } from "@mcp-oauth/auth-core/proxy/Upstream"
@@ -111,6 +111,8 @@ export interface ProxyStackOptions {
   readonly upstreamTokenTtlSeconds?: number | undefined
   /** More proxy options. */
   readonly proxy?: Partial<OAuthProxy.OAuthProxyOptions> | undefined
+  /** The Store (default the in-memory one). */
+  readonly store?: Layer.Layer<Store.Store, ConfigProblem.ConfigProblem> | undefined
 }
 
 /** A proxy stack: the proxy's upstream token endpoint and key set are reached through the front, which records `/token`. */
@@ -171,7 +173,8 @@ const proxyStack = async (options: ProxyStackOptions, port: number): Promise<Pro
               token: { limit: 100_000, window: "1 minute" }
             },
             ...options.proxy
-          })
+          }),
+          options.store === undefined ? {} : { store: options.store }
         ),
         captureLogs(logs)
       )
