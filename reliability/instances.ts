@@ -3,7 +3,9 @@
  * upstream (reliability/support/instances-server.ts; flows in reliability/support/instances-flow.ts).
  *
  * 1. Crash: RELIABILITY_FLOWS (default 500, 20 under RELIABILITY_QUICK=1) concurrent flows spread over both instances,
- *    sharing the Redis at 127.0.0.1:6379 (MCP_OAUTH_TEST_REDIS_URL); once 30% have finished, the second instance is
+ *    sharing the Redis at 127.0.0.1:6379 (MCP_OAUTH_TEST_REDIS_URL), arriving at random over the first 20 seconds
+ *    (RELIABILITY_FLOW_SPREAD_MS, 3 s quick), pausing before each step as people and clients do (RELIABILITY_THINK_MS,
+ *    a mean of 2 s, 0.3 s quick); once 30% have finished, the second instance is
  *    SIGKILLed (requests then go to the first, as a load balancer's health check would send them) and restarted a second
  *    later. Every flow that had no request in flight on the killed process must complete, with every replay refused.
  * 2. Redis restart: a private redis-server (saving on shutdown, loading on start) under a fresh pair of instances.
@@ -22,7 +24,9 @@ import { emit, envNumber, log, quick, quantile, type Row } from "./support/load-
 import { whoamiCall, whoamiHeaders } from "./support/load-tools.js"
 
 const flowCount = envNumber("RELIABILITY_FLOWS", quick ? 20 : 500)
-const outageFlowCount = quick ? 6 : 40
+const outageFlowCount = quick ? 4 : 40
+const spreadMs = envNumber("RELIABILITY_FLOW_SPREAD_MS", quick ? 3_000 : 20_000)
+const thinkMs = envNumber("RELIABILITY_THINK_MS", quick ? 300 : 2_000)
 const sharedRedis = process.env["MCP_OAUTH_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379"
 const upstreamClientId = "reliability-proxy"
 const upstreamSecret = randomBytes(24).toString("base64url")
@@ -82,17 +86,23 @@ const crash = async (rows: Array<Row>, details: Record<string, unknown>) => {
   let finished = 0
   let killed: Promise<void> | undefined
   let killedAtMs = Number.NaN
+  let startedAfterKill = 0
+  const doneBeforeKill = new Set<number>()
   const started = performance.now()
   const durations: Array<number> = []
-  const options = { retryUnavailable: true }
+  const options = { retryUnavailable: true, thinkMs }
   try {
     log(`instances: ${flowCount} concurrent flows over two instances sharing ${sharedRedis}; instance 1 killed after ${killAfter} finish`)
     const results = await Promise.all(
       flows.map(async (flow) => {
+        // arrivals spread over the first seconds, so that the crash finds flows at every step and some not yet begun
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * spreadMs))
+        if (killed !== undefined) startedAfterKill++
         const start = performance.now()
         const result = await settle(async () => refreshAndReplay(cluster, flow, options, await obtainTokens(cluster, flow, options)))
         durations.push(performance.now() - start)
         finished++
+        if (killed === undefined) doneBeforeKill.add(flow.id)
         if (finished === killAfter && killed === undefined) {
           // out of the rotation first, so the flows with a request on it right now are exactly the ones excused
           const killing = cluster.kill(1)
@@ -111,6 +121,8 @@ const crash = async (rows: Array<Row>, details: Record<string, unknown>) => {
     await killed
     const lost = results.filter((r, i) => !r.ok && !excused.has(i))
     const excusedDone = [...excused].filter((i) => results[i]!.ok).length
+    // the flows the crash could have hurt and must not have: running or not yet begun when it happened
+    const carried = results.filter((r, i) => r.ok && !excused.has(i) && !doneBeforeKill.has(i)).length
     const answered = cluster.answered()
     const crossReplays = flows.reduce((n, f) => n + f.crossReplays, 0)
     const retried = flows.reduce((n, f) => n + f.retried, 0)
@@ -121,9 +133,10 @@ const crash = async (rows: Array<Row>, details: Record<string, unknown>) => {
       value: results.filter((r) => r.ok).length,
       unit: "flows done",
       target: "every flow not in flight on the killed process",
-      pass: lost.length === 0 && killed !== undefined,
+      pass: lost.length === 0 && killed !== undefined && carried > 0,
       note:
-        `${lost.length} lost outside the crash; ${excused.size} in flight on the killed process (${excusedDone} of them completed anyway); ` +
+        `${lost.length} lost outside the crash; ${excused.size} in flight on the killed process (${excusedDone} of them completed anyway), ` +
+        `${carried} completed across the crash (${startedAfterKill} begun after it); ` +
         `${crossReplays} replays on the other instance, all refused; ${retried} 503 retries; answers per instance ${answered.join("/")}; ` +
         `${Math.round(elapsed)} s, flow p50 ${Math.round(quantile(durations, 0.5))} ms, p99 ${Math.round(quantile(durations, 0.99))} ms` +
         (lost.length > 0 ? `; e.g. ${firstFailures(lost).join(" | ")}` : "")
@@ -134,6 +147,10 @@ const crash = async (rows: Array<Row>, details: Record<string, unknown>) => {
       killedAtSeconds: killedAtMs / 1000,
       excused: excused.size,
       excusedCompleted: excusedDone,
+      startedAfterKill,
+      completedAcrossCrash: carried,
+      spreadMs,
+      thinkMs,
       lost: lost.length,
       failures: firstFailures(lost, 10),
       crossReplays,
@@ -164,7 +181,7 @@ const redisRestart = async (rows: Array<Row>, details: Record<string, unknown>) 
   const redis = await startPrivateRedis(await freePort())
   const { idp, cluster } = await clusterOn(redis.url, "mcp-oauth-reliability:outage:")
   const { origin, ports } = cluster.settings
-  const options = { retryUnavailable: false }
+  const options = { retryUnavailable: false, thinkMs: 0 }
   const at = (instance: number, path: string) => `http://127.0.0.1:${ports[instance]}${path}`
   const tokens: Record<number, FlowTokens> = {}
   try {

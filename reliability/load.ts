@@ -116,7 +116,25 @@ const judge = (c: Case, status: number, body: string, headers: Record<string, un
 const loadAdapter = async (adapter: string, cases: ReadonlyArray<Case>, env: Record<string, string>, port: number) => {
   const server = await startChild("reliability/support/load-server.ts", { ...env, RELIABILITY_ADAPTER: adapter })
   const tally: Tally = { responses: {}, wrong: {}, examples: [], serverErrors: 0 }
+  const record = (c: Case, status: number, body: string, headers: Record<string, unknown>) => {
+    tally.responses[c.kind] = (tally.responses[c.kind] ?? 0) + 1
+    if (status >= 500) tally.serverErrors++
+    const wrong = judge(c, status, body, headers)
+    if (wrong === undefined) return
+    tally.wrong[c.kind] = (tally.wrong[c.kind] ?? 0) + 1
+    if (tally.examples.length < 5) tally.examples.push(`${c.kind}: ${wrong}`)
+  }
   try {
+    // one pass over the mix first (checked like the rest): the key set is fetched and the code warmed before the clock runs
+    for (const c of cases) {
+      const response = await fetch(`http://127.0.0.1:${port}/mcp`, {
+        method: "POST",
+        headers: c.authorization === undefined ? whoamiHeaders() : { ...whoamiHeaders(), authorization: c.authorization },
+        body: whoamiCall,
+        signal: AbortSignal.timeout(30_000)
+      })
+      record(c, response.status, await response.text(), Object.fromEntries(response.headers))
+    }
     const result = await autocannon({
       url: `http://127.0.0.1:${port}/mcp`,
       connections,
@@ -128,14 +146,7 @@ const loadAdapter = async (adapter: string, cases: ReadonlyArray<Case>, env: Rec
         path: "/mcp",
         headers: c.authorization === undefined ? whoamiHeaders() : { ...whoamiHeaders(), authorization: c.authorization },
         body: whoamiCall,
-        onResponse: (status: number, body: string, _context: unknown, headers: Record<string, unknown> = {}) => {
-          tally.responses[c.kind] = (tally.responses[c.kind] ?? 0) + 1
-          if (status >= 500) tally.serverErrors++
-          const wrong = judge(c, status, body, headers)
-          if (wrong === undefined) return
-          tally.wrong[c.kind] = (tally.wrong[c.kind] ?? 0) + 1
-          if (tally.examples.length < 5) tally.examples.push(`${c.kind}: ${wrong}`)
-        }
+        onResponse: (status: number, body: string, _context: unknown, headers: Record<string, unknown> = {}) => record(c, status, body, headers)
       }))
     })
     const alive = !server.exited()

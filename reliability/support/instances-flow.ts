@@ -54,7 +54,15 @@ const pick = () => (Math.random() < 0.5 ? 0 : 1)
 export interface FlowOptions {
   /** Retry a 503 with Retry-After (at most 3 times): what a client does when the server says "try again". */
   readonly retryUnavailable: boolean
+  /**
+   * Mean pause before each step, in milliseconds (uniform between 0 and twice this): a person reads the consent page,
+   * a client does other work. Without it every running flow always has a request queued, and a crash finds them all.
+   */
+  readonly thinkMs: number
 }
+
+const think = (options: FlowOptions) =>
+  options.thinkMs > 0 ? new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * options.thinkMs)) : Promise.resolve()
 
 /** Milliseconds each step took, by step name (the upstream sign-in included), for the report. */
 export const stepTimes: Record<string, Array<number>> = {}
@@ -70,6 +78,7 @@ const timed = async <A>(step: string, run: () => Promise<A>): Promise<A> => {
 
 /** Sends and checks an answer; a 5xx other than 503 with Retry-After fails the flow whatever the step expected. */
 const request = async (cluster: Cluster, flow: Flow, options: FlowOptions, step: string, instance: number, url: string | URL, init?: RequestInit): Promise<Reply> => {
+  await think(options)
   for (let attempt = 0; ; attempt++) {
     const reply = await timed(step, () => cluster.send(flow, flow.browser, instance, url, init))
     if (reply.status === 503 && reply.headers.get("retry-after") !== null && options.retryUnavailable && attempt < 3) {
