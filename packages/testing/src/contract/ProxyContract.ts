@@ -7,6 +7,8 @@
 import { McpAuth, OAuthProxy } from "@mcp-oauth/auth-core"
 import { Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { createPkce } from "../AuthorizationCodeFlow.js"
+import { BrowserDriver, findPostForm } from "../BrowserDriver.js"
 import { connectSdkV1, connectSdkV2 } from "../McpClientDriver.js"
 import { startTestIdp, type TestIdp } from "../TestIdp.js"
 import { contractTools, createContractServer } from "./contractServers.js"
@@ -125,6 +127,41 @@ export const runProxyContract = (adapter: AdapterUnderTest): void => {
       const register = await fetch(`${origin}/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ big }) })
       expect(register.status).toBe(400)
       expect(((await register.json()) as { error: string }).error).toBe("invalid_client_metadata")
+    })
+
+    it("carries a remembered approval: its cookie set on the callback's redirect, sent back at the next authorization", async () => {
+      const redirectUri = "http://127.0.0.1:65535/callback"
+      const registered = await fetch(`${origin}/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ redirect_uris: [redirectUri], token_endpoint_auth_method: "none" })
+      })
+      const { client_id } = (await registered.json()) as { client_id: string }
+      const authorizeUrl = () => {
+        const url = new URL(`${origin}/authorize`)
+        const params = { response_type: "code", client_id, redirect_uri: redirectUri, code_challenge: createPkce().challenge, code_challenge_method: "S256", resource }
+        for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value)
+        return url
+      }
+      const browser = new BrowserDriver()
+      const first = authorizeUrl()
+      const page = await browser.request(first)
+      expect(page.status).toBe(200)
+      const form = findPostForm(await page.text(), first, "approve")!
+      const fields = new URLSearchParams(form.fields.map(([n, v]) => [n, v]))
+      fields.set("remember", "yes")
+      const approved = await browser.request(form.action, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin },
+        body: fields.toString()
+      })
+      expect(approved.status).toBe(302)
+      const callback = await browser.navigate(approved.headers.get("location")!, redirectUri)
+      expect(callback.searchParams.get("code")).not.toBeNull()
+      const again = await browser.request(authorizeUrl())
+      await again.body?.cancel()
+      expect(again.status).toBe(302)
+      expect(new URL(again.headers.get("location")!).origin).toBe(new URL(idp.issuer).origin)
     })
 
     for (const [name, connect] of [
