@@ -281,14 +281,14 @@ const keyChecks = (document: AuthorizationServerMetadata) =>
     }
     const keys = (body as { keys: ReadonlyArray<unknown> }).keys
     const reports = yield* KeyVerdict.judgeAll(keys)
-    const usable = reports.flatMap((r) => (r.verdict._tag === "Usable" ? [r] : []))
     // end to end through the library's remote key set: fetched, selected and imported as during verification
-    const first = usable[0]
-    if (first !== undefined && first.verdict._tag === "Usable") {
-      const kid = (keys[reports.indexOf(first)] as { kid?: unknown }).kid
+    const firstUsable = reports.findIndex((r) => r.verdict._tag === "Usable")
+    const verdict = reports[firstUsable]?.verdict
+    if (verdict !== undefined && verdict._tag === "Usable") {
+      const kid = (keys[firstUsable] as { readonly kid?: unknown }).kid
       const remote = yield* Effect.either(
         Effect.flatMap(Jwks.make({ uri, timeout: probe.timeout }), (set) =>
-          set.getKey({ alg: first.verdict._tag === "Usable" ? first.verdict.algorithms[0]! : "", kid: typeof kid === "string" ? kid : undefined })
+          set.getKey({ alg: verdict.algorithms[0]!, kid: typeof kid === "string" ? kid : undefined })
         )
       )
       if (Either.isLeft(remote) && remote.left._tag === "UpstreamUnavailable") {

@@ -67,7 +67,9 @@ export const defaults = { timeout: "5 seconds", maxResponseBytes: 512 * 1024 } a
 
 /** Sends requests for the checks. */
 export interface Service {
+  /** The timeout of each request, also handed to the library's discovery and key set. */
   readonly timeout: Duration.Duration
+  /** Sends one request and reads the whole answer, or fails with why none arrived. */
   readonly send: (request: ProbeRequest) => Effect.Effect<Exchange, ProbeError>
 }
 
