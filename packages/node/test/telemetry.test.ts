@@ -172,6 +172,35 @@ describe("spans and counters of a guard request", () => {
     }
   })
 
+  it("a verifyToken function: its verdicts are the verification spans, named `function`", async () => {
+    const good = crypto.randomBytes(24).toString("base64url")
+    const auth = await McpAuth.make(
+      McpAuth.layer(
+        { resource, scopesSupported: ["mcp"] },
+        Custom.layer({
+          issuer: idp.issuer,
+          verifyToken: async (token) => {
+            if (token !== good) throw new Error("unknown token")
+            return { subject: "function-user", scopes: ["mcp"] }
+          }
+        }),
+        { telemetry: recorder.layer }
+      )
+    )
+    try {
+      recorder.clear()
+      expect((await auth.guard(bearer(good))).ok).toBe(true)
+      expect((await auth.guard(bearer(crypto.randomBytes(24).toString("base64url")))).ok).toBe(false)
+      const verify = named(Telemetry.Span.verifyToken)
+      expect(verify.map((s) => [attribute(s, Telemetry.Attribute.verifier), attribute(s, Telemetry.Attribute.outcome), attribute(s, Telemetry.Attribute.failureReason)])).toEqual([
+        ["function", "ok", undefined],
+        ["function", "refused", "rejected"]
+      ])
+    } finally {
+      await auth.dispose()
+    }
+  })
+
   it("introspection: the call is a child span of the verification and is counted; an inactive token is `rejected`", async () => {
     const okBefore = await counted(Telemetry.outboundCalls, { target: "token introspection", outcome: "ok" })
     const tokens = await getTokens({ idp, resource: opaqueResource, scope: "mcp" })
