@@ -6,12 +6,13 @@ import * as Render from "../src/Render.js"
 import type { Report } from "../src/Check.js"
 import { freePort, startGoodStack, startMisconfiguredServer } from "./support/servers.js"
 
-const bin = fileURLToPath(new URL("../bin/mcp-oauth.js", import.meta.url))
+// the link npm install makes for the workspace's bin: what `npx mcp-oauth` runs in this repository
+const bin = fileURLToPath(new URL("../../../node_modules/.bin/mcp-oauth", import.meta.url))
 
 /** Runs the real executable as `npx mcp-oauth` would, resolving to its exit code and output. */
 const runBin = (args: ReadonlyArray<string>) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
+    execFile(bin, args, { timeout: 60_000 }, (error, stdout, stderr) =>
       resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr }))
   })
 

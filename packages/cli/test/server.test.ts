@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { hasFailure } from "../src/Check.js"
 import {
   freePort,
+  startExpressServer,
   startGoodStack,
   startMisconfiguredIdp,
   startMisconfiguredServer,
@@ -60,6 +61,18 @@ describe("doctor on an MCP server", () => {
       ].map((id) => `${id}: pass`)
     ])
     expect(report.authorizationServers.map((r) => r.target)).toEqual([idp.issuer])
+  })
+
+  it("passes every check on the Express adapter too", async () => {
+    const server = await startExpressServer({ issuer: idp.issuer })
+    try {
+      const report = await doctor(server.resource)
+      expect(report.kind).toBe("server")
+      expect(failures(report)).toEqual([])
+      expect(report.checks).toHaveLength(11)
+    } finally {
+      await server.close()
+    }
   })
 
   it("passes every check on the hand-written server with no knob turned, so each failure below is its knob", async () => {

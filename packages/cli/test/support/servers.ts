@@ -7,10 +7,12 @@ import * as crypto from "node:crypto"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Challenge, Cors, Custom, McpAuth, ResourceUrl } from "@mcp-oauth/auth-core"
+import { mcpAuthRouter, requireMcpAuth, statelessMcpHandlerV1 } from "@mcp-oauth/express"
 import { listen } from "@mcp-oauth/node"
 import { statelessHandlerV1 } from "@mcp-oauth/node/sdk-v1"
 import { startTestIdp, type TestIdp } from "@mcp-oauth/testing"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
+import express from "express"
 
 /** A running test server. */
 export interface Running {
@@ -59,6 +61,32 @@ export const startNodeServer = async (options: {
     port
   })
   return { resource, close: running.close }
+}
+
+/** An MCP server protected by the real Express adapter for `issuer`, at `/mcp`, wired as the adapter's docs show. */
+export const startExpressServer = async (options: { readonly issuer: string }): Promise<{ resource: string; close: () => Promise<void> }> => {
+  const port = await freePort()
+  const resource = `http://127.0.0.1:${port}/mcp`
+  const auth = await McpAuth.make(McpAuth.layer({ resource, scopesSupported: ["mcp"] }, Custom.layer({ issuer: options.issuer })))
+  const app = express()
+  app.use(mcpAuthRouter(auth))
+  app.all(
+    "/mcp",
+    express.json(),
+    requireMcpAuth(auth),
+    statelessMcpHandlerV1(() => new McpServer({ name: "doctor-test", version: "0.0.0" }))
+  )
+  const server = await new Promise<http.Server>((resolve) => {
+    const listening = app.listen(port, "127.0.0.1", () => resolve(listening))
+  })
+  return {
+    resource,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await auth.dispose()
+    }
+  }
 }
 
 /** The test IdP and an MCP server protected by the real node adapter for it: everything configured right. */
