@@ -72,6 +72,19 @@ describe("doctor on an identity provider", () => {
     expect(check(report, "issuer.metadata").status).toBe("fail")
   })
 
+  it("warns when the first discovery URL names another issuer, passing discovery on the next one as the library does", async () => {
+    const { issuer, report } = await misconfigured({
+      editRfc8414: (doc) => ({ ...doc, issuer: "https://other.example" })
+    })
+    const exact = check(report, "issuer.exact")
+    expect(exact.status).toBe("warn")
+    expect(exact.detail).toContain(`${issuer}/.well-known/oauth-authorization-server names issuer "https://other.example" and is skipped`)
+    const metadata = check(report, "issuer.metadata")
+    expect(metadata.status).toBe("pass")
+    expect(metadata.detail).toContain(`found at ${issuer}/.well-known/openid-configuration, URL 2 of 2`)
+    expect(hasFailure(report)).toBe(false)
+  })
+
   it("fails client registration without DCR or CIMD, and accepts CIMD alone", async () => {
     const without = await misconfigured({
       edit: ({ registration_endpoint: _, ...doc }) => doc

@@ -110,6 +110,8 @@ export interface IdpMisconfiguration {
   readonly edit?: (document: Record<string, unknown>, origin: string) => Record<string, unknown>
   /** The keys served at `/jwks` instead of the test IdP's. */
   readonly keys?: ReadonlyArray<unknown>
+  /** Edits the document served at the RFC 8414 URL only, after `edit` (the OpenID Connect URL keeps the other). */
+  readonly editRfc8414?: (document: Record<string, unknown>, origin: string) => Record<string, unknown>
 }
 
 /**
@@ -120,16 +122,17 @@ export const startMisconfiguredIdp = async (upstream: TestIdp, misconfiguration:
   const original = (await (await fetch(upstream.url("/.well-known/openid-configuration"))).json()) as Record<string, unknown>
   const upstreamKeys = ((await (await fetch(upstream.jwksUri)).json()) as { keys: Array<unknown> }).keys
   let document: Record<string, unknown> = {}
+  let rfc8414Document: Record<string, unknown> = {}
   const running = await serve((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname
-    if (path === "/.well-known/oauth-authorization-server" || path === "/.well-known/openid-configuration") {
-      return sendJson(res, 200, document)
-    }
+    if (path === "/.well-known/oauth-authorization-server") return sendJson(res, 200, rfc8414Document)
+    if (path === "/.well-known/openid-configuration") return sendJson(res, 200, document)
     if (path === "/jwks") return sendJson(res, 200, { keys: misconfiguration.keys ?? upstreamKeys })
     return sendJson(res, 404, { error: "not_found" })
   })
   const base = { ...original, issuer: running.origin, jwks_uri: `${running.origin}/jwks` }
   document = misconfiguration.edit?.(base, running.origin) ?? base
+  rfc8414Document = misconfiguration.editRfc8414?.(document, running.origin) ?? document
   return running
 }
 
