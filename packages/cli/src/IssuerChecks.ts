@@ -1,12 +1,11 @@
 /**
  * Checks of an authorization server (issuer): metadata discovery, issuer exactness, PKCE, client registration,
- * endpoints, client authentication and the key set, judged with the library's own discovery and key selection.
+ * endpoints and client authentication, judged with the library's own discovery; the key set is KeySetChecks'.
  *
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Discovery from "@mcp-oauth/auth-core/Discovery"
-import * as Jwks from "@mcp-oauth/auth-core/Jwks"
 import * as Metadata from "@mcp-oauth/auth-core/Metadata"
 import * as ResourceUrl from "@mcp-oauth/auth-core/ResourceUrl"
 import * as Effect from "effect/Effect"
@@ -14,8 +13,9 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { type Check, fail, pass, type Report, warn } from "./Check.js"
-import * as KeyVerdict from "./KeyVerdict.js"
-import { type Exchange, isHtml, json, Probe, type ProbeError } from "./Probe.js"
+import * as KeySetChecks from "./KeySetChecks.js"
+import { answerProblem, endpointProblem } from "./internal/documents.js"
+import { json, Probe, type ProbeError } from "./Probe.js"
 
 type AuthorizationServerMetadata = Metadata.AuthorizationServerMetadata
 
@@ -26,32 +26,8 @@ type Found =
 
 const decodeMetadata = Schema.decodeUnknownOption(Metadata.AuthorizationServerMetadata)
 
-/** Why an answer is not a metadata document, in the terms the library's discovery uses; undefined when it is one. */
-const answerProblem = (exchange: Exchange): string | undefined => {
-  if (exchange.status >= 300 && exchange.status < 400) {
-    return `redirect ${exchange.status} to ${exchange.headers["location"] ?? "(no location)"} (redirects are not followed)`
-  }
-  if (exchange.status < 200 || exchange.status >= 300) return `HTTP ${exchange.status}`
-  if (isHtml(exchange)) return "an HTML page, not JSON"
-  if (json(exchange) === undefined) return "not JSON"
-  return undefined
-}
-
 const describeFound = (found: Found): string =>
   found._tag === "Document" ? `${found.url} → issuer "${found.document.issuer}"` : `${found.url} → ${found.problem}`
-
-/** An endpoint URL as the library accepts one: absolute, https unless the host is loopback. */
-const endpointProblem = (value: string): string | undefined => {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    return "is not an absolute URL"
-  }
-  if (url.protocol === "https:") return undefined
-  if (url.protocol === "http:" && ResourceUrl.isLoopback(url)) return undefined
-  return "must use https"
-}
 
 /** Finds the documents at the spec's discovery URLs; fails only when the first URL cannot be reached at all. */
 const discover = (issuer: string) =>
@@ -231,137 +207,6 @@ const tokenAuthCheck = (document: AuthorizationServerMetadata): Check => {
   )
 }
 
-/** The key set: reachable as the library fetches it, then each key judged by the library's key selection. */
-const keyChecks = (document: AuthorizationServerMetadata) =>
-  Effect.gen(function* () {
-    const probe = yield* Probe
-    const uri = document.jwks_uri
-    const title = "Key set (jwks_uri)"
-    if (uri === undefined) {
-      const check =
-        document.introspection_endpoint !== undefined
-          ? warn(
-              "issuer.jwks",
-              title,
-              "jwks_uri is missing: JWT access tokens cannot be verified, only introspected",
-              "publish jwks_uri, or protect the server with the introspection provider for opaque tokens"
-            )
-          : fail(
-              "issuer.jwks",
-              title,
-              "jwks_uri is missing and there is no introspection_endpoint: access tokens cannot be verified",
-              "publish jwks_uri in the authorization server metadata"
-            )
-      return [check]
-    }
-    const problem = endpointProblem(uri)
-    if (problem !== undefined) {
-      return [fail("issuer.jwks", title, `jwks_uri ${uri} ${problem}`, "serve the key set over https")]
-    }
-    const answer = yield* Effect.either(
-      probe.send({ method: "GET", url: uri, headers: { accept: "application/jwk-set+json, application/json" } })
-    )
-    const body = Either.isRight(answer) ? json(answer.right) : undefined
-    const unreachable = Either.isLeft(answer)
-      ? answer.left.why
-      : answerProblem(answer.right) ?? (
-        typeof body !== "object" || body === null || !Array.isArray((body as { keys?: unknown }).keys)
-          ? 'JSON without a "keys" array'
-          : undefined
-      )
-    if (unreachable !== undefined) {
-      return [
-        fail(
-          "issuer.jwks",
-          title,
-          `${uri}: ${unreachable}`,
-          'serve the JSON Web Key Set ({"keys": [...]}) at jwks_uri with status 200 and no redirect'
-        )
-      ]
-    }
-    const keys = (body as { keys: ReadonlyArray<unknown> }).keys
-    const reports = yield* KeyVerdict.judgeAll(keys)
-    // end to end through the library's remote key set: fetched, selected and imported as during verification
-    const firstUsable = reports.findIndex((r) => r.verdict._tag === "Usable")
-    const verdict = reports[firstUsable]?.verdict
-    if (verdict !== undefined && verdict._tag === "Usable") {
-      const kid = (keys[firstUsable] as { readonly kid?: unknown }).kid
-      const remote = yield* Effect.either(
-        Effect.flatMap(Jwks.make({ uri, timeout: probe.timeout }), (set) =>
-          set.getKey({ alg: verdict.algorithms[0]!, kid: typeof kid === "string" ? kid : undefined })
-        )
-      )
-      if (Either.isLeft(remote) && remote.left._tag === "UpstreamUnavailable") {
-        return [
-          fail(
-            "issuer.jwks",
-            title,
-            `${uri}: the library's key set fetch failed (${remote.left.reason})`,
-            "serve the key set as JSON (not HTML), under 512 KiB, with status 200 and no redirect"
-          )
-        ]
-      }
-    }
-    return [pass("issuer.jwks", title, `${uri}: ${keys.length} key${keys.length === 1 ? "" : "s"}`), keysCheck(reports)]
-  })
-
-const keysCheck = (reports: ReadonlyArray<KeyVerdict.KeyReport>): Check => {
-  const title = "Signing keys"
-  const describe = (report: KeyVerdict.KeyReport): string => {
-    const v = report.verdict
-    switch (v._tag) {
-      case "Usable":
-        return `${report.label}: usable (${v.algorithms.join(", ")})`
-      case "Secret":
-        return `${report.label}: publishes private or symmetric material (${v.members.join(", ")})`
-      case "Weak":
-        return `${report.label}: RSA modulus ${v.bits ?? "?"} bits, below ${KeyVerdict.minRsaModulusBits}`
-      case "Algorithm":
-        return `${report.label}: alg ${v.alg} is not accepted (asymmetric algorithms only)`
-      case "NotForSignatures":
-        return `${report.label}: not a signature key, ignored`
-      case "Unsupported":
-        return `${report.label}: malformed or unsupported key type, ignored`
-    }
-  }
-  const detail = reports.length === 0 ? "the key set is empty" : reports.map(describe).join("; ")
-  const tags = new Set(reports.map((r) => r.verdict._tag))
-  if (tags.has("Secret")) {
-    return fail(
-      "issuer.keys",
-      title,
-      detail,
-      "remove private members (d, p, q, dp, dq, qi, oth) and symmetric keys (k) from the published set, and rotate " +
-        "those keys: anyone could read them"
-    )
-  }
-  if (tags.has("Weak")) {
-    return fail(
-      "issuer.keys",
-      title,
-      detail,
-      `replace RSA keys shorter than ${KeyVerdict.minRsaModulusBits} bits; the library refuses tokens signed with them`
-    )
-  }
-  if (!tags.has("Usable")) {
-    return fail(
-      "issuer.keys",
-      title,
-      detail,
-      "publish at least one public signing key (RSA ≥ 2048 bits, P-256/P-384/P-521 or Ed25519) with an asymmetric alg"
-    )
-  }
-  if (tags.has("Algorithm") || tags.has("Unsupported")) {
-    return warn(
-      "issuer.keys",
-      title,
-      detail,
-      "tokens signed with the ignored keys will be refused; sign with a usable key or fix the ignored ones"
-    )
-  }
-  return pass("issuer.keys", title, detail)
-}
-
 /**
  * Checks an issuer. Fails with the {@link ProbeError} of the first discovery URL only when the issuer's host cannot
  * be reached at all; every other problem is a failing check.
@@ -394,6 +239,6 @@ export const run = (issuer: string): Effect.Effect<Report, ProbeError, Probe | H
       : found.flatMap((f) => (f._tag === "Document" ? [f.document] : []))[0]
     if (document === undefined) return report()
     checks.push(pkceCheck(document), registrationCheck(document), endpointsCheck(document), tokenAuthCheck(document))
-    checks.push(...(yield* keyChecks(document)))
+    checks.push(...(yield* KeySetChecks.run(document)))
     return report()
   }).pipe(Effect.withSpan("IssuerChecks.run"))

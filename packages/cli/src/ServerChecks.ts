@@ -1,13 +1,12 @@
 /**
  * Checks of an MCP server as a protected resource: the 401 challenge, protected resource metadata at both
- * well-known URLs, `resource` exactness, its authorization servers, CORS for browser clients, and the answer to a
- * bad token. URLs are built and challenges parsed with auth-core's own `ResourceUrl` and `Challenge`.
+ * well-known URLs, `resource` exactness, its authorization servers, CORS for browser clients (CorsChecks), and the
+ * answer to a bad token. URLs are built and challenges parsed with auth-core's own `ResourceUrl` and `Challenge`.
  *
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Challenge from "@mcp-oauth/auth-core/Challenge"
-import * as Cors from "@mcp-oauth/auth-core/Cors"
 import * as Metadata from "@mcp-oauth/auth-core/Metadata"
 import * as ResourceUrl from "@mcp-oauth/auth-core/ResourceUrl"
 import * as Effect from "effect/Effect"
@@ -15,8 +14,9 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { type Check, fail, hasFailure, pass, type Report, warn } from "./Check.js"
+import * as CorsChecks from "./CorsChecks.js"
 import * as IssuerChecks from "./IssuerChecks.js"
-import { type Exchange, headerList, isHtml, json, Probe, type ProbeError, type ProbeRequest } from "./Probe.js"
+import { type Exchange, isHtml, json, Probe, type ProbeError, type ProbeRequest } from "./Probe.js"
 
 /** Options of the server checks. */
 export interface ServerCheckOptions {
@@ -164,96 +164,6 @@ const resourceCheck = (resource: string, input: string, results: ReadonlyArray<P
     `configure the resource as exactly "${resource}": the URL clients connect to, same scheme, host, port and path ` +
       "(a trailing slash is another resource); behind a proxy, the public URL"
   )
-}
-
-const allowsOrigin = (exchange: Exchange, origin: string): string | undefined => {
-  const allowed = exchange.headers["access-control-allow-origin"]
-  if (allowed === undefined) return "no Access-Control-Allow-Origin"
-  return allowed === "*" || allowed === origin ? undefined : `Access-Control-Allow-Origin is "${allowed}", not "${origin}"`
-}
-
-/** Whether the server refused the doctor's origin outright (an allowlist), rather than forgetting CORS. */
-const refusesOrigin = (exchange: Exchange): boolean =>
-  exchange.status === 403 && exchange.headers["access-control-allow-origin"] === undefined
-
-const originRefusedCheck = (id: string, title: string, origin: string): Check =>
-  warn(
-    id,
-    title,
-    `origin ${origin} is refused with 403: the server has an origin allowlist`,
-    "run the doctor again with --origin set to a browser origin the server allows, to check CORS for it"
-  )
-
-// the library exposes these on every MCP response; without the first two a browser client cannot read the
-// challenge (so cannot start authorization) or the session id (so cannot continue after initialize)
-const essentialExposed = ["WWW-Authenticate", "Mcp-Session-Id"]
-
-const corsChallengeCheck = (exchange: Exchange, origin: string): Check => {
-  const id = "server.cors.challenge"
-  const title = "CORS on the 401"
-  if (refusesOrigin(exchange)) return originRefusedCheck(id, title, origin)
-  const exposed = headerList(exchange, "access-control-expose-headers")
-  const exposes = (name: string) => exposed.includes("*") || exposed.includes(name.toLowerCase())
-  const problems = [
-    allowsOrigin(exchange, origin),
-    ...essentialExposed.filter((name) => !exposes(name)).map((name) => `Access-Control-Expose-Headers lacks ${name}`)
-  ].filter((p): p is string => p !== undefined)
-  const fix =
-    "send Access-Control-Allow-Origin and Access-Control-Expose-Headers: " +
-    `${Cors.exposedHeaders.join(", ")} on every response of the MCP endpoint, errors included`
-  if (problems.length > 0) return fail(id, title, problems.join("; "), fix)
-  const optional = Cors.exposedHeaders.filter((name) => !essentialExposed.includes(name) && !exposes(name))
-  const detail = `Access-Control-Allow-Origin: ${exchange.headers["access-control-allow-origin"]}; exposes ${
-    exchange.headers["access-control-expose-headers"]
-  }`
-  return optional.length > 0
-    ? warn(id, title, `${detail}; lacks ${optional.join(", ")}`, fix)
-    : pass(id, title, detail)
-}
-
-// requested in the preflight; all are headers MCP clients send (the library allows them in Cors.allowedRequestHeaders)
-const preflightHeaders = ["Authorization", "Content-Type", "MCP-Protocol-Version", "Mcp-Session-Id"]
-
-const corsPreflightCheck = (exchange: Exchange, origin: string, originRefused: boolean): Check => {
-  const id = "server.cors.preflight"
-  const title = "CORS preflight"
-  // a preflight for a refused origin rightly lacks Access-Control-Allow-Origin; the POST showed the allowlist
-  if (refusesOrigin(exchange) || (originRefused && exchange.headers["access-control-allow-origin"] === undefined)) {
-    return originRefusedCheck(id, title, origin)
-  }
-  const methods = headerList(exchange, "access-control-allow-methods")
-  const allowed = headerList(exchange, "access-control-allow-headers")
-  // Fetch spec: a wildcard never covers Authorization
-  const allows = (name: string) =>
-    allowed.includes(name.toLowerCase()) || (allowed.includes("*") && name !== "Authorization")
-  const problems = [
-    exchange.status >= 200 && exchange.status < 300 ? undefined : `OPTIONS answered ${exchange.status}`,
-    allowsOrigin(exchange, origin),
-    methods.includes("post") || methods.includes("*") ? undefined : "Access-Control-Allow-Methods lacks POST",
-    ...preflightHeaders.filter((name) => !allows(name)).map((name) => `Access-Control-Allow-Headers lacks ${name}`)
-  ].filter((p): p is string => p !== undefined)
-  if (problems.length === 0) {
-    return pass(id, title, `${exchange.status}; allows ${exchange.headers["access-control-allow-headers"]}`)
-  }
-  return fail(
-    id,
-    title,
-    problems.join("; "),
-    "answer OPTIONS on the MCP endpoint with 204, Access-Control-Allow-Origin, Access-Control-Allow-Methods " +
-      `including POST, and Access-Control-Allow-Headers listing ${preflightHeaders.join(", ")} (a * does not cover Authorization)`
-  )
-}
-
-const corsMetadataCheck = (exchange: Exchange, origin: string): Check => {
-  const problem = exchange.status === 200 ? allowsOrigin(exchange, origin) : `answered ${exchange.status}`
-  return problem === undefined
-    ? pass("server.cors.metadata", "CORS on the metadata", `${exchange.url}: Access-Control-Allow-Origin: ${exchange.headers["access-control-allow-origin"]}`)
-    : fail(
-        "server.cors.metadata",
-        "CORS on the metadata",
-        `${exchange.url}: ${problem}`,
-        "serve the protected resource metadata with Access-Control-Allow-Origin: * (it is public), so browser clients can read it"
-      )
 }
 
 const invalidTokenCheck = (exchange: Exchange): Check => {
@@ -427,8 +337,8 @@ export const run = (
         "server.cors.challenge",
         "CORS on the 401",
         (exchange) => {
-          originRefused = refusesOrigin(exchange)
-          return corsChallengeCheck(exchange, options.origin)
+          originRefused = CorsChecks.refusesOrigin(exchange)
+          return CorsChecks.challenge(exchange, options.origin)
         }
       )
     )
@@ -440,12 +350,12 @@ export const run = (
           headers: {
             ...origin,
             "access-control-request-method": "POST",
-            "access-control-request-headers": preflightHeaders.join(", ").toLowerCase()
+            "access-control-request-headers": CorsChecks.preflightHeaders.join(", ").toLowerCase()
           }
         },
         "server.cors.preflight",
         "CORS preflight",
-        (exchange) => corsPreflightCheck(exchange, options.origin, originRefused)
+        (exchange) => CorsChecks.preflight(exchange, options.origin, originRefused)
       )
     )
     const served = results.find((r) => r.document !== undefined)
@@ -455,7 +365,7 @@ export const run = (
           { method: "GET", url: served.url, headers: { ...origin, accept: "application/json" } },
           "server.cors.metadata",
           "CORS on the metadata",
-          (exchange) => corsMetadataCheck(exchange, options.origin)
+          (exchange) => CorsChecks.metadata(exchange, options.origin)
         )
       )
     }
