@@ -89,6 +89,11 @@ export interface McpAuth {
   readonly warnings: ReadonlyArray<string>
   /** Answers the metadata documents, their preflights and the provider's routes; undefined for any other path. */
   readonly route: (request: RouteRequest) => Promise<HttpAnswer | undefined>
+  /**
+   * Whether {@link McpAuth.route} answers a path (metadata documents, mirrored metadata, the provider's routes), so
+   * adapters can pass every other request on at once, without a promise.
+   */
+  readonly isRoute: (pathname: string) => boolean
   /** Whether a path is one of the provider's own routes (which need the query, headers and body). */
   readonly isProviderRoute: (pathname: string) => boolean
   /** Whether a path is the MCP endpoint or below it, and so needs a token. */
@@ -218,6 +223,11 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     }
   }
 
+  const isRoute = (pathname: string): boolean =>
+    metadataPaths.has(pathname) ||
+    (providerRoutes !== undefined && providerPaths.has(pathname)) ||
+    (mirrored !== undefined && mirroredPaths.has(pathname))
+
   const isProtected = (pathname: string): boolean =>
     mcpPath === "" || mcpPath === "/"
       ? !metadataPaths.has(pathname)
@@ -342,6 +352,7 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     mcpPath,
     warnings: provider.warnings,
     route,
+    isRoute,
     isProviderRoute,
     isProtected,
     preflight: (origin) => ({ status: 204, headers: Cors.preflightHeaders(options, origin) }),

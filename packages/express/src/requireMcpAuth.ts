@@ -24,21 +24,20 @@ const unavailable: HttpAnswer.HttpAnswer = {
 export const requireMcpAuth = (auth: McpAuth.McpAuth): RequestHandler => (req, res, next) => {
   const origin = req.headers.origin
   if (req.method === "OPTIONS") return writeAnswer(res, auth.preflight(origin))
-  const sessionId = headerValue(req.headers["mcp-session-id"])
   const body: unknown = req.body
-  auth
-    .guard({
-      authorization: authorizationValues(req),
-      origin,
-      ...(sessionId === undefined ? {} : { sessionId }),
-      ...(body === undefined ? {} : { body })
-    })
-    .catch(() => ({ ok: false, answer: unavailable }) as const)
-    .then((outcome) => {
-      if (!outcome.ok) return writeAnswer(res, outcome.answer)
-      ;(req as AuthenticatedRequest).auth = outcome.sdkAuthInfo
-      for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value)
-      next()
-    })
-    .catch(next)
+  let checked: McpAuth.GuardOutcome | Promise<McpAuth.GuardOutcome>
+  try {
+    checked = auth.check({ authorization: authorizationValues(req), origin, sessionId: headerValue(req.headers["mcp-session-id"]), body })
+  } catch {
+    return writeAnswer(res, unavailable)
+  }
+  const settle = (outcome: McpAuth.GuardOutcome): void => {
+    if (!outcome.ok) return writeAnswer(res, outcome.answer)
+    ;(req as AuthenticatedRequest).auth = outcome.sdkAuthInfo
+    for (const name in outcome.headers) res.setHeader(name, outcome.headers[name]!)
+    next()
+  }
+  // a verdict known at once (cached key or token) goes on in the same tick; one that waits on the network is awaited
+  if (!(checked instanceof Promise)) return settle(checked)
+  checked.catch((): McpAuth.GuardOutcome => ({ ok: false, answer: unavailable })).then(settle).catch(next)
 }

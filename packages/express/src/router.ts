@@ -14,6 +14,11 @@ export const mcpAuthRouter = (auth: McpAuth.McpAuth): Router => {
   router.use((req, res, next) => {
     const pathname = pathnameOf(req.originalUrl)
     const origin = req.headers.origin
+    // every request of the application passes here: the ones no route answers go on at once, without a promise
+    if (!auth.isRoute(pathname)) {
+      if (req.method === "OPTIONS" && auth.isProtected(pathname)) return writeAnswer(res, auth.preflight(origin))
+      return next()
+    }
     const query = req.originalUrl.indexOf("?")
     auth
       .route({

@@ -3,8 +3,12 @@ import { type AuthInfo, HttpAnswer, type McpAuth } from "@mcp-oauth/auth-core"
 import { type Context, Hono, type MiddlewareHandler } from "hono"
 import { readJsonBody } from "./internal/readJsonBody.js"
 
-/** The variables `mcpAuthMiddleware` sets: `c.var.auth` (the principal) and `c.var.sdkAuthInfo` (for the MCP SDK). */
-export type McpAuthEnv = { Variables: { auth: AuthInfo.AuthInfo; sdkAuthInfo: AuthInfo.SdkAuthInfo } }
+/**
+ * The variables `mcpAuthMiddleware` sets: `c.var.auth` (the principal), `c.var.sdkAuthInfo` (for the MCP SDK) and
+ * `c.var.mcpBody` (the JSON body it parsed for the scope check, undefined when there was none; the SDK handlers
+ * hand it to the transport so the body is not parsed twice).
+ */
+export type McpAuthEnv = { Variables: { auth: AuthInfo.AuthInfo; sdkAuthInfo: AuthInfo.SdkAuthInfo; mcpBody: unknown } }
 
 const answer = HttpAnswer.toResponse
 
@@ -58,6 +62,11 @@ const readBody = async (request: Request, limit: number): Promise<Uint8Array | "
 export const mcpAuthRoutes = (auth: McpAuth.McpAuth, options: McpAuthRoutesOptions = {}): Hono => {
   const routes = new Hono()
   routes.use(async (c, next) => {
+    // every request of the application passes here: the ones no route answers go on without waiting on the auth layer
+    if (!auth.isRoute(c.req.path)) {
+      if (c.req.method === "OPTIONS" && auth.isProtected(c.req.path)) return answer(auth.preflight(c.req.header("origin")))
+      return next()
+    }
     const origin = c.req.header("origin")
     const raw = c.req.raw
     const routed = await auth.route(
@@ -101,11 +110,13 @@ export const mcpAuthMiddleware =
     if (c.req.method === "OPTIONS") return answer(auth.preflight(origin))
     // web Headers join repeated Authorization headers with ", ", which the guard refuses as invalid_request
     const authorization = c.req.header("authorization")
-    const outcome = await auth.guard({
+    const checked = auth.check({
       authorization: authorization === undefined ? [] : [authorization],
       origin,
       sessionId: c.req.header("mcp-session-id")
     })
+    // a verdict known at once (cached key or token) is used as it is, without a promise hop
+    const outcome = checked instanceof Promise ? await checked : checked
     if (!outcome.ok) return answer(outcome.answer)
     // the body is read only once the token is valid, so anonymous clients cannot make the server buffer it
     const body = await readJsonBody(c.req.raw)
@@ -115,10 +126,11 @@ export const mcpAuthMiddleware =
       const denied = auth.authorizeBody(outcome.authInfo, body.value, origin)
       if (denied !== undefined) return answer(denied)
     }
+    if (body.kind === "json") c.set("mcpBody", body.value)
     c.set("auth", outcome.authInfo)
     c.set("sdkAuthInfo", outcome.sdkAuthInfo)
     // set on the pending response: Hono merges these into whatever the handler (or the error handler) returns
-    for (const [name, value] of Object.entries(outcome.headers)) c.res.headers.set(name, value)
+    for (const name in outcome.headers) c.res.headers.set(name, outcome.headers[name]!)
     await next()
   }
 

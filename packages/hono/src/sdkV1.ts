@@ -34,7 +34,8 @@ export const statelessMcpHandlerV1 =
     // no sessionIdGenerator: the transport runs stateless
     const transport = new WebStandardStreamableHTTPServerTransport({})
     await server.connect(transport)
-    const response = await transport.handleRequest(c.req.raw, { authInfo })
+    const parsedBody: unknown = c.get("mcpBody")
+    const response = await transport.handleRequest(c.req.raw, parsedBody === undefined ? { authInfo } : { authInfo, parsedBody })
     return closingAfter(response, c.req.raw.signal, () => {
       void transport.close()
       void server.close()

@@ -39,27 +39,32 @@ export const protect = (auth: McpAuth.McpAuth, next: NodeHandler): NodeHandler =
   const { pathname, search } = urlOf(req)
   const origin = req.headers.origin
   const method = req.method ?? "GET"
-  // the provider's own routes (OAuth proxy) read the query, headers and, for their POSTs only, a capped body
-  const routed = await auth.route({
-    method,
-    pathname,
-    origin,
-    search,
-    headers: req.headers,
-    remoteAddress: req.socket.remoteAddress,
-    readBody: (maxBytes) => readRawBody(req, maxBytes)
-  })
-  if (routed !== undefined) return writeAnswer(res, routed)
+  // only the paths `route` answers wait on it; the MCP endpoint and other paths go on at once
+  if (auth.isRoute(pathname)) {
+    // the provider's own routes (OAuth proxy) read the query, headers and, for their POSTs only, a capped body
+    const routed = await auth.route({
+      method,
+      pathname,
+      origin,
+      search,
+      headers: req.headers,
+      remoteAddress: req.socket.remoteAddress,
+      readBody: (maxBytes) => readRawBody(req, maxBytes)
+    })
+    if (routed !== undefined) return writeAnswer(res, routed)
+  }
   if (!auth.isProtected(pathname)) return next(req, res)
   if (method === "OPTIONS") return writeAnswer(res, auth.preflight(origin))
   const sessionId = req.headers["mcp-session-id"]
-  const outcome = await auth.guard({
+  const checked = auth.check({
     authorization: authorizationValues(req),
     origin,
     sessionId: typeof sessionId === "string" ? sessionId : undefined
   })
+  // a verdict known at once (cached key or token) is used as it is, without a promise hop
+  const outcome = checked instanceof Promise ? await checked : checked
   if (!outcome.ok) return writeAnswer(res, outcome.answer)
-  for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value)
+  for (const name in outcome.headers) res.setHeader(name, outcome.headers[name]!)
   // the body is read only after the token is verified, so anonymous clients cannot make us buffer it
   const body = await readJsonBody(req)
   if (body.kind === "too_large") return writeAnswer(res, { status: 413, headers: { "content-type": "application/json" }, body: jsonRpcError(-32600, "Request body too large") })
