@@ -2,7 +2,8 @@
  * 2. HTTP throughput: requests per second of a trivial MCP `tools/call` through each adapter with auth, against the
  * same server without auth, and Express with our guard against Express with the official SDK's `requireBearerAuth`.
  * The servers run in a child process (bench/http-server.ts); autocannon drives them from this one over loopback.
- * Variants take turns in every round, and each ratio is the median of per-round ratios.
+ * Each adapter's variants take turns (a fixed number of requests each, rotating order) over many rounds, so the
+ * variants compared run close together in time; each ratio is the median of per-round ratios.
  *
  * Two figures per comparison: requests per second as autocannon saw them, and the server process's CPU time per
  * request (from /proc, all its threads) turned into the same kind of ratio (baseline CPU / ours). On a shared machine
@@ -19,8 +20,9 @@ import { emit, log, type Row } from "./lib/report.js"
 import { median, quantile, rotate, round } from "./lib/stats.js"
 import { nodeArgs } from "./lib/spawn.js"
 
-const rounds = pick(7, 1)
-const seconds = pick(1, 0)
+const rounds = pick(15, 1)
+// a turn is a fixed number of requests (a few hundred ms), so variants compared take turns closely in time
+const perTurn = pick(300, 10)
 const connections = 10
 const resource = "http://127.0.0.1/mcp"
 
@@ -45,19 +47,20 @@ const cpuMs = (pid: number): number => {
   }
 }
 
-const load = async (port: number, token: string | undefined, duration: number, pid: number): Promise<Load> => {
+const load = async (port: number, token: string | undefined, amount: number, pid: number): Promise<Load> => {
   const cpuBefore = cpuMs(pid)
+  const started = performance.now()
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/mcp`,
     method: "POST",
     headers: toolCallHeaders(token),
     body: toolCallBody,
     connections,
-    ...(quick ? { amount: 10 } : { duration })
+    amount
   })
   const cpu = cpuMs(pid) - cpuBefore
   return {
-    rps: quick ? result.requests.total / Math.max(result.duration, 0.001) : result.requests.average,
+    rps: result.requests.total / Math.max((performance.now() - started) / 1000, 0.001),
     cpuUs: (cpu * 1000) / Math.max(1, result.requests.total),
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -97,14 +100,18 @@ const main = async () => {
   const only = process.env["BENCH_HTTP_ONLY"]?.split(",")
   const names = Object.keys(servers.ports).filter((n) => only === undefined || only.includes(n))
   const tokenFor = (name: string) => (name.includes("+") ? token : undefined)
-  log(`http: ${names.length} variants, ${rounds} round(s) of ${seconds}s each${Object.keys(servers.skipped).length > 0 ? `; skipped ${JSON.stringify(servers.skipped)}` : ""}`)
+  log(`http: ${names.length} variants, ${rounds} round(s) of ${perTurn} requests per variant${Object.keys(servers.skipped).length > 0 ? `; skipped ${JSON.stringify(servers.skipped)}` : ""}`)
 
   // warm-up: JIT, the key set fetch, connection pools
-  if (!quick) for (const name of names) await load(servers.ports[name]!, tokenFor(name), 1, servers.pid)
+  if (!quick) for (const name of names) await load(servers.ports[name]!, tokenFor(name), perTurn * 2, servers.pid)
 
+  // each adapter's variants take turns among themselves only, so what is compared ran seconds apart at most
+  const groups = ["node", "express", "hono"].map((adapter) => names.filter((n) => n === adapter || n.startsWith(`${adapter}+`)))
   const perRound: Record<string, Array<Load>> = Object.fromEntries(names.map((n) => [n, []]))
-  for (let r = 0; r < rounds; r++) {
-    for (const name of rotate(names, r)) perRound[name]!.push(await load(servers.ports[name]!, tokenFor(name), seconds, servers.pid))
+  for (const group of groups) {
+    for (let r = 0; r < rounds; r++) {
+      for (const name of rotate(group, r)) perRound[name]!.push(await load(servers.ports[name]!, tokenFor(name), perTurn, servers.pid))
+    }
   }
   await servers.stop()
   await idp.close()
@@ -141,7 +148,7 @@ const main = async () => {
   for (const [adapter, reason] of Object.entries(servers.skipped)) {
     rows.push({ section: "http", name: `${adapter}: skipped`, value: Number.NaN, unit: "", note: reason })
   }
-  emit({ section: "http", rows, details: { rounds, seconds, connections, perRound, skipped: servers.skipped } })
+  emit({ section: "http", rows, details: { rounds, perTurn, connections, perRound, skipped: servers.skipped } })
 }
 
 await main()

@@ -75,6 +75,7 @@ const main = async () => {
   const idp = await startJwksServer(Object.values(keys))
   const uncached = await makeAuth({ idp, resource, cache: false })
   const cached = await makeAuth({ idp, resource })
+  const traced = await makeAuth({ idp, resource, cache: false, tracing: true })
   const rows: Array<Row> = []
   const details: Record<string, unknown> = { batch, rounds, repeatedBatch }
 
@@ -86,7 +87,8 @@ const main = async () => {
     const variants: Array<Variant> = [
       { name: "jose", verify: local },
       { name: "guard", verify: guardOf(uncached) },
-      { name: "guard+cache", verify: guardOf(cached) }
+      { name: "guard+cache", verify: guardOf(cached) },
+      { name: "guard+tracing", verify: guardOf(traced) }
     ]
     // warm-up on the last slice: fetches and imports the key, and lets the JIT settle
     const warm = tokens.slice(rounds * batch)
@@ -95,6 +97,7 @@ const main = async () => {
     const perRound = await interleaved(variants, slice)
     const guard = ratios(perRound["guard"]!, perRound["jose"]!)
     const miss = ratios(perRound["guard+cache"]!, perRound["jose"]!)
+    const tracing = ratios(perRound["guard+tracing"]!, perRound["guard"]!)
     rows.push({
       section: "verify",
       name: `${alg} guard, distinct tokens, cache off`,
@@ -117,6 +120,15 @@ const main = async () => {
       pass: miss.median <= 1.15,
       note: `ratio IQR ${round(miss.p25)}–${round(miss.p75)}`
     })
+    rows.push({
+      section: "verify",
+      name: `${alg} guard with Effect's tracer on (spans made, exported nowhere), cache off`,
+      value: median(perRound["guard+tracing"]!),
+      unit: "µs/op",
+      baseline: { name: "guard, tracer off (the default)", value: median(perRound["guard"]!) },
+      ratio: tracing.median,
+      note: `ratio IQR ${round(tracing.p25)}–${round(tracing.p75)}; spans mcp_oauth.guard and mcp_oauth.verify_token per request`
+    })
 
     // the same token again and again: a client reusing its access token
     const repeated = Array.from({ length: repeatedBatch }, () => tokens[0]!)
@@ -138,11 +150,12 @@ const main = async () => {
       pass: speedup.median >= 5,
       note: `speed-up IQR ${round(speedup.p25)}–${round(speedup.p75)}`
     })
-    details[alg] = { perRound, hits, ratios: { guard, miss, speedup } }
+    details[alg] = { perRound, hits, ratios: { guard, miss, tracing, speedup } }
   }
 
   await uncached.dispose()
   await cached.dispose()
+  await traced.dispose()
   await idp.close()
   emit({ section: "verify", rows, details })
 }

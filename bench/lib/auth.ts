@@ -10,6 +10,8 @@ export interface AuthSetup {
   readonly resource: string
   /** The verified-token cache: the provider's default (on) unless false. */
   readonly cache?: boolean | undefined
+  /** Effect's tracer on (`telemetry: true`, spans made but exported nowhere); off by default, as in McpAuth. */
+  readonly tracing?: boolean | undefined
   /** Key set cooldown, for the stampede runs. */
   readonly cooldown?: Duration.DurationInput | undefined
 }
@@ -25,7 +27,8 @@ export const makeAuth = (setup: AuthSetup): Promise<McpAuth.McpAuth> =>
         mirrorMetadata: false,
         ...(setup.cache === false ? { verifiedTokenCache: false } : {}),
         ...(setup.cooldown === undefined ? {} : { jwks: { cooldown: setup.cooldown } })
-      })
+      }),
+      setup.tracing === true ? { telemetry: true } : {}
     )
   )
 
