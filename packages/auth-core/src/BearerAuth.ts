@@ -43,19 +43,22 @@ export class BearerAuth extends Context.Tag("@mcp-oauth/auth-core/BearerAuth")<B
 const b64token = /^[A-Za-z0-9\-._~+/]+=*$/
 const bearerScheme = /^bearer(?:$|[ \t])/i
 
+// fixed refusals, made once: a client's first request carries no token, and junk headers arrive in bulk
+const missing = Effect.fail(new MissingToken())
+const repeated = Effect.fail(new InvalidRequest({ description: "Only one Authorization header is allowed" }))
+const malformed = Effect.fail(new InvalidRequest({ description: "The Authorization header is not a valid Bearer credential" }))
+
 /** Parses `Authorization` header values into a bearer token (RFC 6750 §2.1). */
 export const parseAuthorization = (
   values: ReadonlyArray<string>
 ): Effect.Effect<Redacted.Redacted<string>, MissingToken | InvalidRequest> => {
-  if (values.length === 0) return Effect.fail(new MissingToken())
-  if (values.length > 1) return Effect.fail(new InvalidRequest({ description: "Only one Authorization header is allowed" }))
+  if (values.length === 0) return missing
+  if (values.length > 1) return repeated
   const value = values[0]!.trim()
-  if (!bearerScheme.test(value)) return Effect.fail(new MissingToken())
+  if (!bearerScheme.test(value)) return missing
   const credentials = value.slice("bearer".length)
   const token = credentials.replace(/^ +/, "")
-  if (token === "" || credentials === token || !b64token.test(token)) {
-    return Effect.fail(new InvalidRequest({ description: "The Authorization header is not a valid Bearer credential" }))
-  }
+  if (token === "" || credentials === token || !b64token.test(token)) return malformed
   return Effect.succeed(Redacted.make(token))
 }
 

@@ -61,7 +61,16 @@ export interface JwtVerifierOptions {
 // Headers that point at or embed keys, or change how the payload is read; our keys come only from the configured set.
 const refusedHeaders = ["jwk", "jku", "x5u", "x5c", "crit", "b64", "enc", "zip"]
 
-const invalid = (reason: InvalidTokenReason) => new InvalidToken({ reason })
+// one refusal per reason, made once: junk tokens arrive in bulk, and each new error would validate and take a stack
+const refusals = new Map<InvalidTokenReason, InvalidToken>()
+const invalid = (reason: InvalidTokenReason): InvalidToken => {
+  let refusal = refusals.get(reason)
+  if (refusal === undefined) {
+    refusal = new InvalidToken({ reason })
+    refusals.set(reason, refusal)
+  }
+  return refusal
+}
 
 const normalizedTyp = (typ: unknown): string | undefined =>
   typeof typ === "string" ? typ.toLowerCase().replace(/^application\//, "") : undefined

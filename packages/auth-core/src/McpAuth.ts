@@ -283,6 +283,25 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
   }
   const countSuccess = (): void => Telemetry.authSuccesses.unsafeUpdate(1, [])
 
+  // a refusal's answer depends only on the error, the requirements and the origin; for the common case (no extra
+  // requirements, an error whose text is fixed by its reason) it is rendered once and shared, frozen
+  const refusalAnswers = new Map<string, HttpAnswer>()
+  const refusalAnswer = (error: AuthError, reason: string, requirements: Requirements, origin: string | undefined): HttpAnswer => {
+    const fixed = requirements === noRequirements &&
+      (error._tag === "InvalidToken" || error._tag === "MissingToken" || error._tag === "InvalidRequest")
+    if (!fixed || !Cors.originAllowed(options, origin)) return withCors(bearer.answer(error, requirements), origin)
+    const corsKey = options.allowedOrigins === undefined || options.allowedOrigins === "*" ? "" : origin ?? ""
+    const key = `${reason}\n${error._tag === "InvalidRequest" ? error.description : ""}\n${corsKey}`
+    let answer = refusalAnswers.get(key)
+    if (answer === undefined) {
+      const made = withCors(bearer.answer(error, requirements), origin)
+      answer = Object.freeze({ ...made, headers: Object.freeze(made.headers) })
+      // reasons and these descriptions are fixed in code, so the map stays small; the bound is for a verifier that is not
+      if (refusalAnswers.size < 256) refusalAnswers.set(key, answer)
+    }
+    return answer
+  }
+
   const unavailableFor = (origin: string | undefined): HttpAnswer => withCors(unavailable, origin)
 
   const settle = (exit: Exit.Exit<AuthInfo, AuthError>, requirements: Requirements, origin: string | undefined): GuardOutcome => {
@@ -293,8 +312,9 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     }
     const failure = Cause.failureOption(exit.cause)
     if (failure._tag === "Some") {
-      countFailure(reasonOf(failure.value))
-      return { ok: false, answer: withCors(bearer.answer(failure.value, requirements), origin) }
+      const reason = reasonOf(failure.value)
+      countFailure(reason)
+      return { ok: false, answer: refusalAnswer(failure.value, reason, requirements, origin) }
     }
     // a defect is a bug in a verifier, not a verdict on the token; the request can be retried
     countFailure("defect")

@@ -86,4 +86,21 @@ describe("McpAuth.check", () => {
     expect(a.ok && a.headers["access-control-allow-origin"]).toBe("*")
     expect(a.ok && Object.isFrozen(a.headers)).toBe(true)
   })
+
+  it("renders a refusal once per reason and shares it frozen, while extra requirements still get their own challenge", async () => {
+    const refuse = async (token: string, scopes?: ReadonlyArray<string>) => {
+      const outcome = await auth.guard({ ...request(token), ...(scopes === undefined ? {} : { requirements: { scopes } }) })
+      if (outcome.ok) throw new Error("accepted")
+      return outcome.answer
+    }
+    const [first, second] = [await refuse(await mint({ jti: "x" }, "-5m")), await refuse(await mint({ jti: "y" }, "-5m"))]
+    expect(first).toBe(second)
+    expect(Object.isFrozen(first) && Object.isFrozen(first.headers)).toBe(true)
+    const other = await refuse("not-a-jwt")
+    expect(other).not.toBe(first)
+    expect(JSON.parse(other.body!).error_description).not.toBe(JSON.parse(first.body!).error_description)
+    const stepUp = await refuse(await mint({ jti: "z" }, "-5m"), ["admin"])
+    expect(stepUp).not.toBe(first)
+    expect(stepUp.headers["www-authenticate"]).toContain('scope="admin"')
+  })
 })
