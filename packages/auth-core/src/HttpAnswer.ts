@@ -77,4 +77,6 @@ export const fromAuthError = (error: AuthError, context: ChallengeContext): Http
 
 /** A web-standard `Response` for an answer (for fetch-style frameworks such as Hono). */
 export const toResponse = (answer: HttpAnswer): Response =>
-  new Response(answer.body ?? null, { status: answer.status, headers: answer.headers as Record<string, string> })
+  // a copy: @hono/node-server keeps a plain headers object and adds Content-Length to it, which must never reach an
+  // answer shared between requests (or throw, when that answer is frozen)
+  new Response(answer.body ?? null, { status: answer.status, headers: { ...answer.headers } as Record<string, string> })
