@@ -6,7 +6,7 @@
 import { BrowserDriver, createPkce, type Pkce } from "@mcp-oauth/testing"
 
 /** Longest wait for any one answer; far beyond every timeout configured in the stacks. */
-export const ANSWER_DEADLINE_MS = 20_000
+export const ANSWER_DEADLINE_MS = 10_000
 
 /** The redirect URI test clients register at the proxy (never contacted: the browser stops before it). */
 export const CLIENT_REDIRECT = "http://127.0.0.1:65535/callback"

@@ -126,32 +126,50 @@ describe.each(adapterNames)("fuzzing every endpoint on %s with the proxy", (adap
       })
       .map((r) => ({ ...r, headers: r.headers as Record<string, string | Array<string>> }))
 
+  /** Sends one request and checks what every answer must be: no 5xx but a 503 with Retry-After, JSON when it says so. */
+  const check = async (raw: RawRequest) => {
+    const answer = await sendRaw(stack.origin, raw)
+    const why = `${raw.method} ${raw.target.slice(0, 200)} -> ${answer.status} ${answer.body.subarray(0, 300).toString("utf8")}`
+    if (answer.status >= 500) {
+      expect(answer.status, why).toBe(503)
+      expect(Number(answer.headers["retry-after"]), why).toBeGreaterThanOrEqual(1)
+    }
+    const type = String(answer.headers["content-type"] ?? "")
+    if (/json/.test(type) && answer.body.length > 0 && raw.method !== "HEAD") expect(() => JSON.parse(answer.body.toString("utf8")), why).not.toThrow()
+    return answer
+  }
+
   it("answers every random request without a 5xx, without hanging, and with well-formed JSON", async () => {
     const seen = new Map<number, number>()
+    const bad = { authorization: "Bearer not-a-token", accept: "application/json, text/event-stream" }
     await fc.assert(
       fc.asyncProperty(request(), async (raw) => {
-        const answer = await sendRaw(stack.origin, raw)
+        const answer = await check(raw)
         seen.set(answer.status, (seen.get(answer.status) ?? 0) + 1)
-        const why = `${raw.method} ${raw.target.slice(0, 200)} -> ${answer.status} ${answer.body.subarray(0, 300).toString("utf8")}`
-        if (answer.status >= 500) {
-          expect(answer.status, why).toBe(503)
-          expect(Number(answer.headers["retry-after"]), why).toBeGreaterThanOrEqual(1)
-        }
-        const type = String(answer.headers["content-type"] ?? "")
-        if (/json/.test(type) && answer.body.length > 0 && raw.method !== "HEAD") expect(() => JSON.parse(answer.body.toString("utf8")), why).not.toThrow()
       }),
       {
         numRuns: runs(120),
+        // the first counterexample is reported as is: shrinking a request that hangs would take minutes per step
+        endOnFailure: true,
         // a request that must succeed and one that must be refused, so every run also sees both kinds of answer
         examples: [
           [{ method: "GET", target: "/.well-known/oauth-authorization-server", headers: {}, body: undefined }],
-          [{ method: "POST", target: "/token", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new TextEncoder().encode("grant_type=authorization_code&code=x") }]
+          [{ method: "POST", target: "/token", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new TextEncoder().encode("grant_type=authorization_code&code=x") }],
+          // the guard's refusals, with and without a body
+          [{ method: "GET", target: "/mcp", headers: bad, body: undefined }],
+          [{ method: "POST", target: "/mcp", headers: { ...bad, "content-type": "application/json" }, body: new TextEncoder().encode("{}") }],
+          [{ method: "POST", target: "/mcp", headers: { "content-type": "application/json" }, body: undefined }]
         ]
       }
     )
     // the run reached both refusals and successes
     expect([...seen.keys()].some((s) => s >= 400)).toBe(true)
     expect([...seen.keys()].some((s) => s < 400)).toBe(true)
+  })
+
+  it.each(["GET", "DELETE", "PUT"])("answers %s on the MCP endpoint with a valid token at once, holding no stream open", async (method) => {
+    const answer = await sendRaw(stack.origin, { method, target: "/mcp", headers: { authorization: `Bearer ${accessToken}`, accept: "application/json, text/event-stream" } })
+    expect(answer.status).toBe(405)
   })
 
   it.each(postEndpoints)("caps the body of POST %s before buffering it, declared or streamed", async (path) => {
@@ -181,7 +199,7 @@ describe.each(adapterNames)("fuzzing every endpoint on %s with the proxy", (adap
 
   it("keeps the heap bounded across hostile traffic and still serves a whole flow", async () => {
     const warm = async (n: number) => {
-      await fc.assert(fc.asyncProperty(request(), async (raw) => void (await sendRaw(stack.origin, raw))), { numRuns: n })
+      await fc.assert(fc.asyncProperty(request(), async (raw) => void (await check(raw))), { numRuns: n, endOnFailure: true })
     }
     await warm(runs(40))
     const before = await heapAfterGc()
