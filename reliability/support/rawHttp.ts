@@ -3,6 +3,7 @@
  * streamed without end. Every request has a deadline, so a server that never answers fails the caller.
  */
 import { request } from "node:http"
+import { connect } from "node:net"
 import { ANSWER_DEADLINE_MS } from "./clients.js"
 
 /** A request to send as is. */
@@ -123,3 +124,26 @@ export const heapAfterGc = async (): Promise<number> => {
   gc()
   return process.memoryUsage().heapUsed
 }
+
+/**
+ * Writes `bytes` on a fresh TCP connection, half-closes it, and returns the status of the first answer, or
+ * undefined when the server closed without one; fails if the connection is still open at the deadline.
+ */
+export const sendWire = (origin: string, bytes: Uint8Array): Promise<number | undefined> =>
+  new Promise((resolve, reject) => {
+    const url = new URL(origin)
+    const socket = connect({ host: url.hostname, port: Number(url.port) })
+    const chunks: Array<Buffer> = []
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`connection still open ${ANSWER_DEADLINE_MS} ms after a malformed request`))
+    }, ANSWER_DEADLINE_MS)
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk))
+    socket.on("error", () => undefined)
+    socket.on("close", () => {
+      clearTimeout(timer)
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(Buffer.concat(chunks).toString("latin1"))?.[1]
+      resolve(status === undefined ? undefined : Number(status))
+    })
+    socket.end(bytes)
+  })

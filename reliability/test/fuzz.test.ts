@@ -9,7 +9,7 @@ import { FastCheck as fc } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adapterNames } from "../support/adapters.js"
 import { authorize, callWhoami, CLIENT_REDIRECT, jsonOf, type ProxyClient, redeem, registerClient } from "../support/clients.js"
-import { heapAfterGc, type RawRequest, sendRaw, uploadEndless } from "../support/rawHttp.js"
+import { heapAfterGc, type RawRequest, sendRaw, sendWire, uploadEndless } from "../support/rawHttp.js"
 import { runs } from "../support/runs.js"
 import { type ProxyStack, startProxyStack } from "../support/stacks.js"
 
@@ -165,6 +165,25 @@ describe.each(adapterNames)("fuzzing every endpoint on %s with the proxy", (adap
     // the run reached both refusals and successes
     expect([...seen.keys()].some((s) => s >= 400)).toBe(true)
     expect([...seen.keys()].some((s) => s < 400)).toBe(true)
+  })
+
+  it("survives malformed HTTP on the wire: broken request lines, chunk sizes, header folding and plain noise", async () => {
+    const line = (text: string) => new TextEncoder().encode(text)
+    const wire = fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 4096 }),
+      fc.tuple(fc.constantFrom(...endpoints), nasty).map(([path, junk]) => line(`POST ${path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n${junk.length.toString(16)}zz\r\n${junk}\r\n`)),
+      fc.tuple(fc.constantFrom(...endpoints), headerText(100)).map(([path, junk]) => line(`GET ${path} HTTP/1.1\r\nHost: x\r\nX-A: a\r\n ${junk}\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nabcde`)),
+      fc.tuple(fc.constantFrom(...endpoints), fc.nat({ max: 1_000_000 })).map(([path, n]) => line(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${n}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`)),
+      headerText(300).map((junk) => line(`${junk}\r\n\r\n`))
+    )
+    await fc.assert(
+      fc.asyncProperty(wire, async (bytes) => {
+        const status = await sendWire(stack.origin, bytes)
+        if (status !== undefined) expect(status).toBeLessThan(500)
+      }),
+      { numRuns: runs(40), endOnFailure: true }
+    )
+    expect((await callWhoami(stack.resource, `Bearer ${accessToken}`)).status).toBe(200)
   })
 
   it.each(["GET", "DELETE", "PUT"])("answers %s on the MCP endpoint with a valid token at once, holding no stream open", async (method) => {
