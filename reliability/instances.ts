@@ -2,8 +2,10 @@
  * Issue 7, item 4: two server processes in OAuth proxy mode sharing Redis, in front of the test IdP as a non-DCR
  * upstream (reliability/support/instances-server.ts; flows in reliability/support/instances-flow.ts).
  *
+ * The IdP runs in a process of its own (reliability/support/instances-idp.ts), like each instance.
+ *
  * 1. Crash: RELIABILITY_FLOWS (default 500, 20 under RELIABILITY_QUICK=1) concurrent flows spread over both instances,
- *    sharing the Redis at 127.0.0.1:6379 (MCP_OAUTH_TEST_REDIS_URL), arriving at random over the first 20 seconds
+ *    sharing the Redis at 127.0.0.1:6379 (MCP_OAUTH_TEST_REDIS_URL), arriving at random over the first 30 seconds
  *    (RELIABILITY_FLOW_SPREAD_MS, 3 s quick), pausing before each step as people and clients do (RELIABILITY_THINK_MS,
  *    a mean of 2 s, 0.3 s quick); once 30% have finished, the second instance is
  *    SIGKILLed (requests then go to the first, as a load balancer's health check would send them) and restarted a second
@@ -15,43 +17,34 @@
  */
 import { randomBytes } from "node:crypto"
 import { Redis } from "ioredis"
-import { startTestIdp, type TestIdp } from "@mcp-oauth/testing"
 import { startCluster } from "./support/instances-cluster.js"
 import { callTool, newFlow, obtainTokens, refreshAndReplay, settle, stepTimes, type FlowResult, type FlowTokens } from "./support/instances-flow.js"
 import { startPrivateRedis } from "./support/instances-redis.js"
-import { freePort } from "./support/load-child.js"
+import { freePort, startChild } from "./support/load-child.js"
 import { emit, envNumber, log, quick, quantile, type Row } from "./support/load-report.js"
 import { whoamiCall, whoamiHeaders } from "./support/load-tools.js"
 
 const flowCount = envNumber("RELIABILITY_FLOWS", quick ? 20 : 500)
 const outageFlowCount = quick ? 4 : 40
-const spreadMs = envNumber("RELIABILITY_FLOW_SPREAD_MS", quick ? 3_000 : 20_000)
+const spreadMs = envNumber("RELIABILITY_FLOW_SPREAD_MS", quick ? 3_000 : 30_000)
 const thinkMs = envNumber("RELIABILITY_THINK_MS", quick ? 300 : 2_000)
 const sharedRedis = process.env["MCP_OAUTH_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379"
 const upstreamClientId = "reliability-proxy"
 const upstreamSecret = randomBytes(24).toString("base64url")
 
-const startUpstream = (origin: string): Promise<TestIdp> =>
-  startTestIdp({
-    resource: `${origin}/mcp`,
-    registration: false,
-    staticClients: [
-      {
-        client_id: upstreamClientId,
-        client_secret: upstreamSecret,
-        redirect_uris: [`${origin}/oauth/callback`],
-        grant_types: ["authorization_code", "refresh_token"],
-        response_types: ["code"],
-        token_endpoint_auth_method: "client_secret_basic"
-      }
-    ]
+/** The upstream IdP in its own process (reliability/support/instances-idp.ts). */
+const startUpstream = (origin: string) =>
+  startChild("reliability/support/instances-idp.ts", {
+    RELIABILITY_ORIGIN: origin,
+    RELIABILITY_UPSTREAM_CLIENT_ID: upstreamClientId,
+    RELIABILITY_UPSTREAM_SECRET: upstreamSecret
   })
 
 const clusterOn = async (redisUrl: string, keyPrefix: string) => {
   const ports = [await freePort(), await freePort()] as const
   const origin = `http://127.0.0.1:${ports[0]}`
   const idp = await startUpstream(origin)
-  const cluster = await startCluster({ origin, ports, upstreamIssuer: idp.issuer, upstreamClientId, upstreamSecret, redisUrl, keyPrefix })
+  const cluster = await startCluster({ origin, ports, upstreamIssuer: idp.ready, upstreamClientId, upstreamSecret, redisUrl, keyPrefix })
   return { idp, cluster }
 }
 
@@ -163,7 +156,7 @@ const crash = async (rows: Array<Row>, details: Record<string, unknown>) => {
     }
   } finally {
     await cluster.stop()
-    await idp.close()
+    await idp.stop()
     await cleanUp(sharedRedis, prefix)
   }
 }
@@ -270,7 +263,7 @@ const redisRestart = async (rows: Array<Row>, details: Record<string, unknown>) 
     details["redisRestart"] = { outage, recovered, recoveryMs, resumed: continued, of: ready.length, fresh: freshDone, freshOf: fresh.length }
   } finally {
     await cluster.stop()
-    await idp.close()
+    await idp.stop()
     await redis.dispose()
   }
 }

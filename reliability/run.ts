@@ -40,7 +40,9 @@ interface VitestJson {
 /** The vitest project, one row per test file. */
 const tests = async (): Promise<SectionResult> => {
   const file = join(scratch, "vitest.json")
-  const code = await run("npx", ["vitest", "run", "--project", "reliability", "--reporter=default", "--reporter=json", `--outputFile.json=${file}`], {
+  // more runs take longer: the project's per-test timeout grows with them
+  const timeout = String(Math.round(60_000 + 60_000 * Number(runsFactor)))
+  const code = await run("npx", ["vitest", "run", "--project", "reliability", `--testTimeout=${timeout}`, "--reporter=default", "--reporter=json", `--outputFile.json=${file}`], {
     RELIABILITY_RUNS: runsFactor,
     // the smoke test of this runner would only repeat, small, what the next sections do in full
     RELIABILITY_RUNNER: "1"

@@ -60,7 +60,7 @@ export interface Cluster {
   readonly route: (instance: number) => number
   /** Sends a request for `url` (on the public origin) to an instance on behalf of a flow, through its browser. */
   readonly send: (flow: FlowRequests, browser: BrowserDriver, instance: number, url: string | URL, init?: RequestInit) => Promise<Reply>
-  /** SIGKILLs an instance, taken out of the rotation first; returns how it went. */
+  /** Takes an instance out of the rotation at once (before the returned promise settles), then SIGKILLs it. */
   readonly kill: (instance: number) => Promise<void>
   /** Starts a killed instance again on its port and puts it back in the rotation. */
   readonly restart: (instance: number) => Promise<void>

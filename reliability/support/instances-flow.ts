@@ -150,6 +150,7 @@ export const obtainTokens = async (cluster: Cluster, flow: Flow, options: FlowOp
   expectStatus("consent", approved, 302)
 
   // the user signs in at the upstream, which sends the browser back to the proxy's callback
+  await think(options)
   const callback = await timed("upstream sign-in", () => flow.browser.navigate(approved.headers.get("location")!, `${origin}/oauth/callback`)).catch((error: unknown) => {
     throw new FlowFailure("upstream sign-in", error instanceof Error ? error.message.split("\n")[0]! : String(error))
   })

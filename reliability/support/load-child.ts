@@ -9,6 +9,8 @@ export const nodeArgs = (...extra: ReadonlyArray<string>): Array<string> => [...
 /** A running child server. */
 export interface ChildServer {
   readonly process: ChildProcess
+  /** What followed `READY` on its ready line (e.g. the URL it serves). */
+  readonly ready: string
   /** Whatever it wrote on stderr so far (its logs). */
   readonly stderr: () => string
   /** True once it has exited, however. */
@@ -26,14 +28,15 @@ export const startChild = async (script: string, env: Record<string, string>): P
   let exited = false
   child.stderr!.on("data", (chunk) => (stderr = (stderr + String(chunk)).slice(-20_000)))
   const gone = new Promise<void>((resolve) => child.once("exit", () => ((exited = true), resolve())))
-  await new Promise<void>((resolve, reject) => {
+  const ready = await new Promise<string>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${script} exited before READY (${code}): ${stderr.slice(-2000)}`)))
     createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (line.startsWith("READY")) resolve()
+      if (line.startsWith("READY")) resolve(line.slice("READY".length).trim())
     })
   })
   return {
     process: child,
+    ready,
     stderr: () => stderr,
     exited: () => exited,
     stop: async () => {

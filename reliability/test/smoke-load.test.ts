@@ -12,7 +12,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 /**
  * That `npm run reliability` runs its load and instance sections end to end at smoke sizes (RELIABILITY_QUICK=1: two
- * seconds of load per adapter, a dozen proxy flows, one instance killed, Redis restarted) and that every check of
+ * seconds of load per adapter, ten proxy flows, one instance killed, Redis restarted) and that every check of
  * theirs passes: those are counts of wrong answers, lost flows and 500s, not timings. Skipped when the runner itself
  * runs this project, since it then runs the full sections next.
  */
