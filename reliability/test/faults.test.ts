@@ -67,8 +67,12 @@ describe("identity provider key set faults", () => {
     stack.front.faults.set("/jwks", fault)
     expectUnavailable(await callWhoami(stack.resource, bearer(token)))
     expectUnavailable(await callWhoami(stack.resource, bearer(stranger)))
-    // a request that needs no key is still answered precisely
+    // requests that need no key are still answered precisely: no token, a token that is not a JWT, an algorithm
+    // no key set could serve
     expect((await callWhoami(stack.resource, undefined)).status).toBe(401)
+    expect((await callWhoami(stack.resource, bearer("not-a-jwt"))).status).toBe(401)
+    const none = `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url")}.${token.split(".")[1]}.`
+    expect((await callWhoami(stack.resource, bearer(none))).status).toBe(401)
 
     // the fault ends: the next request recovers on its own
     stack.front.faults.delete("/jwks")
