@@ -118,6 +118,8 @@ export interface ProxyStackOptions {
 /** A proxy stack: the proxy's upstream token endpoint and key set are reached through the front, which records `/token`. */
 export interface ProxyStack extends Stack {
   readonly auth: McpAuth.McpAuth
+  /** The proxy's own secrets (the private signing JWK, the sealing key, the cookie secret), to search for leaks. */
+  readonly proxySecrets: ReadonlyArray<string>
 }
 
 /**
@@ -148,6 +150,12 @@ const proxyStack = async (options: ProxyStackOptions, port: number): Promise<Pro
   })
   const front = await startFaultyUpstream(new URL(idp.issuer).origin, ["/token"])
   const logs: Array<string> = []
+  const signingKey = await generateSigningKeyJson()
+  const encryptionKey = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")
+  const cookieSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")
+  const privateParts = Object.entries(JSON.parse(signingKey) as Record<string, unknown>)
+    .filter(([name, value]) => ["d", "p", "q", "dp", "dq", "qi"].includes(name) && typeof value === "string")
+    .map(([, value]) => value as string)
   let auth: McpAuth.McpAuth | undefined
   try {
     auth = await McpAuth.make(
@@ -164,9 +172,9 @@ const proxyStack = async (options: ProxyStackOptions, port: number): Promise<Pro
               tokenEndpointAuthMethod: options.tokenEndpointAuthMethod ?? "client_secret_basic",
               timeout: "1 second"
             },
-            signingKey: Redacted.make(await generateSigningKeyJson()),
-            encryptionKey: Redacted.make(Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")),
-            cookieSecret: Redacted.make(Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")),
+            signingKey: Redacted.make(signingKey),
+            encryptionKey: Redacted.make(encryptionKey),
+            cookieSecret: Redacted.make(cookieSecret),
             rateLimits: {
               registration: { limit: 100_000, window: "1 minute" },
               authorization: { limit: 100_000, window: "1 minute" },
@@ -188,6 +196,7 @@ const proxyStack = async (options: ProxyStackOptions, port: number): Promise<Pro
       front,
       logs,
       auth,
+      proxySecrets: [encryptionKey, cookieSecret, ...privateParts],
       close: async () => {
         await served.close()
         await front.close()

@@ -2,9 +2,10 @@
  * Issue 7, item 5: no answer (status line, header or body), log line (Effect logger at every level, console, stdout
  * and stderr) or error ever contains the proxy's upstream client secret or a raw upstream token (access, refresh or
  * ID token, as the TestIdp issued them), nor an MCP client's secret outside the registration answer that hands it
- * over. Property: a random secret, adapter and client authentication method, then a random sequence of flows and
- * failures (replayed codes, wrong verifiers, refreshes that refresh upstream too, revocations, upstream tokens
- * presented as bearer tokens, and an upstream that fails, hangs or echoes everything it received).
+ * over, nor the proxy's own keys (signing JWK, sealing key, cookie secret). Property: a random secret, adapter and
+ * client authentication method, then a random sequence of flows and failures (replayed codes, wrong verifiers,
+ * refreshes that refresh upstream too, revocations, upstream tokens presented as bearer tokens, and an upstream that
+ * fails, hangs or echoes everything it received).
  */
 import { FastCheck as fc } from "effect"
 import { describe, expect, it } from "vitest"
@@ -179,6 +180,7 @@ describe("secrets and upstream tokens never leave the proxy", () => {
           for (const token of upstreamTokens) {
             for (const form of tokenForms(token)) expect(everything.includes(form), `a raw upstream token (${form.slice(0, 12)}...)`).toBe(false)
           }
+          for (const proxySecret of stack.proxySecrets) expect(everything.includes(proxySecret), "one of the proxy's own keys").toBe(false)
           for (const clientSecret of clientSecrets) {
             expect([...seen, ...stack.logs, ...consoleLines, ...errors].join("\n").includes(clientSecret), "an MCP client's secret outside its registration").toBe(false)
             expect(handedOver.join("\n").includes(clientSecret)).toBe(true)
