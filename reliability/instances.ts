@@ -197,6 +197,16 @@ const redisRestart = async (rows: Array<Row>, details: Record<string, unknown>) 
         expect: 503,
         send: (i) => fetch(at(i, "/token"), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokens[ready[0]?.id ?? -1]?.refresh ?? "none", client_id: tokens[ready[0]?.id ?? -1]?.clientId ?? "none" }) })
       },
+      {
+        name: "authorize (a page)",
+        expect: 503,
+        send: (i) => {
+          const url = new URL(at(i, "/authorize"))
+          const params = { response_type: "code", client_id: tokens[ready[0]?.id ?? -1]?.clientId ?? "none", redirect_uri: "http://127.0.0.1:65535/callback", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256", state: "outage", resource: `${origin}/mcp` }
+          for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value)
+          return fetch(url, { redirect: "manual" })
+        }
+      },
       { name: "authorization server metadata", expect: 200, send: (i) => fetch(at(i, "/.well-known/oauth-authorization-server")) },
       { name: "tool call without a token", expect: 401, send: (i) => fetch(at(i, "/mcp"), { method: "POST", headers: whoamiHeaders(), body: whoamiCall }) }
     ]

@@ -49,6 +49,9 @@ export const page = (
     `<body>${body}</body></html>`
 })
 
-/** An error page: a fixed title and a message written by this library (never request or upstream text). */
+/**
+ * An error page: a fixed title and a message written by this library (never request or upstream text). A 503 says
+ * when to try again, as every other unavailable answer of this library does.
+ */
 export const errorPage = (status: number, message: string): HttpAnswer =>
-  page(status, "Authorization error", `<h1>Authorization error</h1><p>${escapeHtml(message)}</p>`)
+  page(status, "Authorization error", `<h1>Authorization error</h1><p>${escapeHtml(message)}</p>`, status === 503 ? { "retry-after": "5" } : {})
