@@ -170,7 +170,8 @@ const proxyStack = async (options: ProxyStackOptions, port: number): Promise<Pro
               clientId: UPSTREAM_CLIENT_ID,
               clientSecret: Redacted.make(options.upstreamSecret),
               tokenEndpointAuthMethod: options.tokenEndpointAuthMethod ?? "client_secret_basic",
-              timeout: "1 second"
+              // short enough that faults cost the tests little, long enough for a loaded CI machine
+              timeout: "2 seconds"
             },
             signingKey: Redacted.make(signingKey),
             encryptionKey: Redacted.make(encryptionKey),
