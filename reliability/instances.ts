@@ -80,6 +80,8 @@ const crash = async (rows: Array<Row>, details: Record<string, unknown>) => {
   let killed: Promise<void> | undefined
   let killedAtMs = Number.NaN
   let startedAfterKill = 0
+  let active = 0
+  let peak = 0
   const doneBeforeKill = new Set<number>()
   const started = performance.now()
   const durations: Array<number> = []
@@ -91,9 +93,11 @@ const crash = async (rows: Array<Row>, details: Record<string, unknown>) => {
         // arrivals spread over the first seconds, so that the crash finds flows at every step and some not yet begun
         await new Promise((resolve) => setTimeout(resolve, Math.random() * spreadMs))
         if (killed !== undefined) startedAfterKill++
+        peak = Math.max(peak, ++active)
         const start = performance.now()
         const result = await settle(async () => refreshAndReplay(cluster, flow, options, await obtainTokens(cluster, flow, options)))
         durations.push(performance.now() - start)
+        active--
         finished++
         if (killed === undefined) doneBeforeKill.add(flow.id)
         if (finished === killAfter && killed === undefined) {
@@ -130,7 +134,7 @@ const crash = async (rows: Array<Row>, details: Record<string, unknown>) => {
       note:
         `${lost.length} lost outside the crash; ${excused.size} in flight on the killed process (${excusedDone} of them completed anyway), ` +
         `${carried} completed across the crash (${startedAfterKill} begun after it); ` +
-        `${crossReplays} replays on the other instance, all refused; ${retried} 503 retries; answers per instance ${answered.join("/")}; ` +
+        `at most ${peak} flows at once; ${crossReplays} replays on the other instance, all refused; ${retried} 503 retries; answers per instance ${answered.join("/")}; ` +
         `${Math.round(elapsed)} s, flow p50 ${Math.round(quantile(durations, 0.5))} ms, p99 ${Math.round(quantile(durations, 0.99))} ms` +
         (lost.length > 0 ? `; e.g. ${firstFailures(lost).join(" | ")}` : "")
     })
@@ -142,6 +146,7 @@ const crash = async (rows: Array<Row>, details: Record<string, unknown>) => {
       excusedCompleted: excusedDone,
       startedAfterKill,
       completedAcrossCrash: carried,
+      peakConcurrentFlows: peak,
       spreadMs,
       thinkMs,
       lost: lost.length,
