@@ -5,7 +5,7 @@
  * The IdP runs in a process of its own (reliability/support/instances-idp.ts), like each instance.
  *
  * 1. Crash: RELIABILITY_FLOWS (default 500, 20 under RELIABILITY_QUICK=1) concurrent flows spread over both instances,
- *    sharing the Redis at 127.0.0.1:6379 (MCP_OAUTH_TEST_REDIS_URL), arriving at random over the first 30 seconds
+ *    sharing the Redis at 127.0.0.1:6379 (MCP_OAUTH_TEST_REDIS_URL), arriving at random over the first 15 seconds
  *    (RELIABILITY_FLOW_SPREAD_MS, 3 s quick), pausing before each step as people and clients do (RELIABILITY_THINK_MS,
  *    a mean of 2 s, 0.3 s quick); once 30% have finished, the second instance is
  *    SIGKILLed (requests then go to the first, as a load balancer's health check would send them) and restarted a second
@@ -26,7 +26,7 @@ import { whoamiCall, whoamiHeaders } from "./support/load-tools.js"
 
 const flowCount = envNumber("RELIABILITY_FLOWS", quick ? 20 : 500)
 const outageFlowCount = quick ? 4 : 40
-const spreadMs = envNumber("RELIABILITY_FLOW_SPREAD_MS", quick ? 3_000 : 30_000)
+const spreadMs = envNumber("RELIABILITY_FLOW_SPREAD_MS", quick ? 3_000 : 15_000)
 const thinkMs = envNumber("RELIABILITY_THINK_MS", quick ? 300 : 2_000)
 const sharedRedis = process.env["MCP_OAUTH_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379"
 const upstreamClientId = "reliability-proxy"
