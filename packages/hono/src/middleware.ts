@@ -1,7 +1,7 @@
 /** Hono routes and middleware over the framework-neutral surface of @mcp-oauth/auth-core: they translate, nothing more. */
 import { type AuthInfo, HttpAnswer, type McpAuth } from "@mcp-oauth/auth-core"
 import { type Context, Hono, type MiddlewareHandler } from "hono"
-import { readJsonBody } from "./internal/readJsonBody.js"
+import { readJsonBody, withBody } from "./internal/readJsonBody.js"
 
 /**
  * The variables `mcpAuthMiddleware` sets: `c.var.auth` (the principal), `c.var.sdkAuthInfo` (for the MCP SDK) and
@@ -122,11 +122,15 @@ export const mcpAuthMiddleware =
     const body = await readJsonBody(c.req.raw)
     if (body.kind === "too_large") return answer(refusal(413, "Request body too large", outcome.headers))
     if (body.kind === "unreadable") return answer(refusal(400, "Request body could not be read", outcome.headers))
-    if (body.kind === "json") {
-      const denied = auth.authorizeBody(outcome.authInfo, body.value, origin)
-      if (denied !== undefined) return answer(denied)
+    if (body.kind === "read") {
+      if (body.value !== undefined) {
+        const denied = auth.authorizeBody(outcome.authInfo, body.value, origin)
+        if (denied !== undefined) return answer(denied)
+        c.set("mcpBody", body.value)
+      }
+      // the stream is spent: what runs next (the SDK transport, or the application's own handler) reads these bytes
+      c.req.raw = withBody(c.req.raw, body.bytes)
     }
-    if (body.kind === "json") c.set("mcpBody", body.value)
     c.set("auth", outcome.authInfo)
     c.set("sdkAuthInfo", outcome.sdkAuthInfo)
     // set on the pending response: Hono merges these into whatever the handler (or the error handler) returns

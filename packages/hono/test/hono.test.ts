@@ -95,6 +95,17 @@ describe("hono adapter", () => {
     expect(typeof body.sdkClientId).toBe("string")
   })
 
+  it("leaves the body the guard read for the scope check readable by the handler, byte for byte", async () => {
+    const sent = JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/list", params: { note: "héllo" } })
+    const response = await fetch(`${stack.origin}/mcp/echo`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: sent
+    })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ raw: sent, parsedByGuard: JSON.parse(sent) })
+  })
+
   it("hands the AuthInfo to a v1 tool as extra.authInfo, with the CORS headers on the MCP response", async () => {
     const response = await postMcp(stack.origin, `Bearer ${token}`, toolCall("whoami"), { origin: "https://app.example" })
     expect(response.status).toBe(200)

@@ -1,42 +1,66 @@
-/** Reading a POSTed JSON body from a clone of the request, bounded, so the MCP transport can still read the original. */
+/**
+ * Reading a POSTed JSON body, bounded, for the scope check. The bytes read are handed back so the middleware can give
+ * the MCP transport a request carrying them: teeing the stream (`request.clone()`) cost more than the guard itself.
+ */
 
 /** Largest body read (the MCP SDK's own default is 4 MiB). */
 export const maxBodyBytes = 4 * 1024 * 1024
 
 /** The outcome of reading a body: `none` also covers JSON that does not parse (the transport answers it). */
-export type BodyRead = { readonly kind: "none" | "too_large" | "unreadable" } | { readonly kind: "json"; readonly value: unknown }
+export type BodyRead =
+  | { readonly kind: "none" | "too_large" | "unreadable" }
+  | { readonly kind: "read"; readonly bytes: Uint8Array<ArrayBuffer>; readonly value: unknown }
 
 // deliberately loose, a superset of what the SDK transports accept, so no Content-Type gets a body past the step-up check
 const looksJson = /json/i
 
-/** Reads and parses a POSTed JSON body; other requests and content types are left unread. */
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array<ArrayBuffer> => {
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
+}
+
+const parse = (bytes: Uint8Array): unknown => {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Reads and parses a POSTed JSON body, consuming the request's stream; other requests and content types are left
+ * unread. `value` is undefined when the bytes are not JSON (the transport answers that).
+ */
 export const readJsonBody = async (request: Request, limit = maxBodyBytes): Promise<BodyRead> => {
   if (request.method !== "POST" || request.body === null || !looksJson.test(request.headers.get("content-type") ?? "")) {
     return { kind: "none" }
   }
   if (Number(request.headers.get("content-length") ?? 0) > limit) return { kind: "too_large" }
-  const decoder = new TextDecoder()
-  let text = ""
+  const chunks: Array<Uint8Array> = []
+  let size = 0
   try {
-    const reader = request.clone().body!.getReader()
-    let size = 0
+    const reader = request.body.getReader()
     for (let next = await reader.read(); !next.done; next = await reader.read()) {
       size += next.value.byteLength
       if (size > limit) {
-        // not awaited: cancelling one branch of a tee settles only once the other branch (the transport's) is cancelled too
         reader.cancel().catch(() => undefined)
         return { kind: "too_large" }
       }
-      text += decoder.decode(next.value, { stream: true })
+      chunks.push(next.value)
     }
-    text += decoder.decode()
   } catch {
-    // an already consumed body cannot be cloned; the step-up check cannot run, so the request is refused
+    // an already consumed body cannot be read again; the step-up check cannot run, so the request is refused
     return { kind: "unreadable" }
   }
-  try {
-    return { kind: "json", value: JSON.parse(text) }
-  } catch {
-    return { kind: "none" }
-  }
+  const bytes = concat(chunks, size)
+  return { kind: "read", bytes, value: parse(bytes) }
 }
+
+/** The same request with its (already read) body replaced by `bytes`, for whatever handler runs next. */
+export const withBody = (request: Request, bytes: Uint8Array<ArrayBuffer>): Request =>
+  new Request(request.url, { method: request.method, headers: request.headers, body: bytes, signal: request.signal })

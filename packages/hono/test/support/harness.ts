@@ -60,6 +60,8 @@ export const protectedApp = (auth: McpAuth.McpAuth, mcp: Handler<McpAuthEnv>): H
   app.route("/", mcpAuthRoutes(auth))
   app.use("/mcp/*", mcpAuthMiddleware(auth))
   app.get("/mcp/me", (c) => c.json({ subject: c.var.auth.subject, user: c.var.auth.user, sdkClientId: c.var.sdkAuthInfo.clientId }))
+  // an application route behind the guard that reads the body itself, after the guard read it for the scope check
+  app.post("/mcp/echo", async (c) => c.json({ raw: await c.req.raw.text(), parsedByGuard: c.var.mcpBody ?? null }))
   app.all("/mcp", mcp)
   return app
 }
