@@ -73,7 +73,7 @@ export const Attribute = {
   target: "mcp_oauth.target",
   /** The HTTP status sent to the client. */
   httpStatus: "http.response.status_code",
-  /** Which verifier checked the token: `jwt`, `introspection`, `function`, `multi_issuer`. */
+  /** Which verifier checked the token: `jwt`, `introspection`, `function`, `multi_issuer`, or upstream `github`, `google`, `upstream_jwt`. */
   verifier: "mcp_oauth.verifier"
 } as const
 

@@ -469,7 +469,7 @@ export const make = (
           const route = routes[request.pathname]
           return route === undefined
             ? Effect.succeed({ status: 404, headers: {} })
-            : route(request).pipe(Effect.withSpan("OAuthProxy.route", { attributes: { path: request.pathname, method: request.method } }))
+            : route(request)
         }
       }
     }

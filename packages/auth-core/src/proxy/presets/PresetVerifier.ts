@@ -14,6 +14,8 @@ import * as Jwks from "../../Jwks.js"
 import * as JwtVerifier from "../../JwtVerifier.js"
 import * as GitHubTokenVerifier from "../upstream/GitHubTokenVerifier.js"
 import * as GoogleTokenVerifier from "../upstream/GoogleTokenVerifier.js"
+import * as Telemetry from "../../Telemetry.js"
+import { spanned } from "../../internal/tracing.js"
 import type { Service, UpstreamIdentity } from "../upstream/UpstreamVerifier.js"
 import { checkIssuer, fromUpstreamScopes, issuersOf, type UpstreamPreset } from "./UpstreamPreset.js"
 
@@ -57,7 +59,7 @@ export const make = (
     const jwt = yield* JwtVerifier.make({ issuer: issuersOf(how.issuer), audience: how.audience }).pipe(
       Effect.provideService(Jwks.Jwks, jwks)
     )
-    const verify = Effect.fn("PresetVerifier.verify")(function* (token: Parameters<Service["verify"]>[0]) {
+    const verify = Effect.fnUntraced(function* (token: Parameters<Service["verify"]>[0]) {
       const info = yield* jwt.verify(token)
       if (!checkIssuer(how.issuer, info.claims).ok) return yield* new InvalidToken({ reason: "issuer" })
       const party = authorizedPartyOf(info.claims)
@@ -78,5 +80,6 @@ export const make = (
       }
       return identity
     })
-    return { verify }
+    const span = spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "upstream_jwt" })
+    return { verify: (token) => span(verify(token)) }
   })

@@ -25,6 +25,8 @@ import { InvalidToken, type InvalidTokenReason, UpstreamUnavailable } from "../.
 import { decodeJson } from "../../internal/fetchJson.js"
 import { checkUrl, fromConfigError } from "../../internal/settings.js"
 import { exchangeJson } from "./exchange.js"
+import * as Telemetry from "../../Telemetry.js"
+import { spanned } from "../../internal/tracing.js"
 import { isPlausibleToken, type Service, type UpstreamIdentity, UpstreamVerifier } from "./UpstreamVerifier.js"
 
 /** Options of the GitHub verifier. */
@@ -153,7 +155,7 @@ export const make = (options: GitHubTokenVerifierOptions): Effect.Effect<Service
         return { user, scopes: parseScopesHeader(answer.headers["x-oauth-scopes"]) }
       })
 
-    const verify = Effect.fn("GitHubTokenVerifier.verify")(function* (redacted: Redacted.Redacted<string>) {
+    const verify = Effect.fnUntraced(function* (redacted: Redacted.Redacted<string>) {
       const token = Redacted.value(redacted)
       if (!isPlausibleToken(token)) return yield* refused("malformed")
       const checked = yield* checkToken(token)
@@ -191,7 +193,8 @@ export const make = (options: GitHubTokenVerifierOptions): Effect.Effect<Service
       return identity
     }, Effect.provide(context))
 
-    return { verify }
+    const span = spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "github" })
+    return { verify: (token) => span(verify(token)) }
   })
 
 /** A layer providing {@link UpstreamVerifier} for GitHub. */

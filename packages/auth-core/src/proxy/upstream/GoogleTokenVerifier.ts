@@ -26,6 +26,8 @@ import { InvalidToken, type InvalidTokenReason } from "../../Errors.js"
 import { decodeJson } from "../../internal/fetchJson.js"
 import { checkUrl, fromConfigError, splitList } from "../../internal/settings.js"
 import { exchangeJson } from "./exchange.js"
+import * as Telemetry from "../../Telemetry.js"
+import { spanned } from "../../internal/tracing.js"
 import { isPlausibleToken, type Service, type UpstreamIdentity, UpstreamVerifier } from "./UpstreamVerifier.js"
 
 /** Options of the Google verifier. */
@@ -139,7 +141,7 @@ export const make = (options: GoogleTokenVerifierOptions): Effect.Effect<Service
         return info
       })
 
-    const verify = Effect.fn("GoogleTokenVerifier.verify")(function* (redacted: Redacted.Redacted<string>) {
+    const verify = Effect.fnUntraced(function* (redacted: Redacted.Redacted<string>) {
       const token = Redacted.value(redacted)
       if (!isPlausibleToken(token)) return yield* refused("malformed")
       const info = yield* tokenInfo(token)
@@ -188,7 +190,8 @@ export const make = (options: GoogleTokenVerifierOptions): Effect.Effect<Service
       return identity
     }, Effect.provide(context))
 
-    return { verify }
+    const span = spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "google" })
+    return { verify: (token) => span(verify(token)) }
   })
 
 /** A layer providing {@link UpstreamVerifier} for Google. */

@@ -56,4 +56,4 @@ export const exchangeJson = (
         : yield* read.pipe(Effect.catchIf((failure) => failure === "bad_response", () => Effect.succeed(undefined)))
       return { status, headers: response.headers, body }
     })
-  ).pipe(Effect.withSpan("exchangeJson", { attributes: { target: options.target } }))
+  )
