@@ -44,7 +44,7 @@ export const start = async (env: NodeJS.ProcessEnv) => {
   )
   const app = express()
   app.use(mcpAuthRouter(auth)) // metadata documents and CORS preflights, before any body parser
-  app.post("/mcp", express.json(), requireMcpAuth(auth), statelessMcpHandlerV1(createServer))
+  app.post("/mcp", requireMcpAuth(auth), statelessMcpHandlerV1(createServer))
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(port, host, () => resolve(listening)).once("error", reject)
   }).catch(async (error: unknown) => {

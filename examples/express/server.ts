@@ -74,7 +74,7 @@ export const startExpressExample = async (env: NodeJS.ProcessEnv): Promise<Expre
   app.use(mcpAuthRouter(auth))
   app.all(
     "/mcp",
-    express.json(),
+    // no body parser first: the guard reads the JSON-RPC body itself, and only for a valid token
     requireMcpAuth(auth),
     sdk === "v1" ? statelessMcpHandlerV1(createServerV1) : statelessMcpHandlerV2(createServerV2)
   )

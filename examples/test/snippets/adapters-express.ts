@@ -11,5 +11,5 @@ const auth = await McpAuth.make(
 )
 const app = express()
 app.use(mcpAuthRouter(auth)) // metadata, preflights, the OAuth proxy's routes: before any body parser
-app.post("/mcp", express.json(), requireMcpAuth(auth), statelessMcpHandlerV1(createMcpServer))
+app.post("/mcp", requireMcpAuth(auth), statelessMcpHandlerV1(createMcpServer)) // the guard reads the body itself
 app.listen(3000)

@@ -1,7 +1,7 @@
 /** The guard middleware of the MCP endpoint. */
 import type { Request, RequestHandler } from "express"
 import type { AuthInfo, HttpAnswer, McpAuth } from "@mcp-oauth/auth-core"
-import { authorizationValues, headerValue, writeAnswer } from "./internal/http.js"
+import { authorizationValues, headerValue, readRawBody, writeAnswer } from "./internal/http.js"
 
 /**
  * An Express request after {@link requireMcpAuth}: `auth` is the MCP SDK's AuthInfo, which the SDK transports hand
@@ -10,18 +10,45 @@ import { authorizationValues, headerValue, writeAnswer } from "./internal/http.j
  */
 export type AuthenticatedRequest = Request & { auth?: AuthInfo.SdkAuthInfo }
 
+/** Largest body the guard reads itself (the MCP SDK's own default is 4 MiB). */
+const maxBodyBytes = 4 * 1024 * 1024
+
 const unavailable: HttpAnswer.HttpAnswer = {
   status: 503,
   headers: { "content-type": "application/json", "cache-control": "no-store", "retry-after": "5" },
   body: JSON.stringify({ error: "temporarily_unavailable", error_description: "Authentication is unavailable; try again later" })
 }
 
+/** Options of {@link requireMcpAuth}. */
+export interface RequireMcpAuthOptions {
+  /** The largest JSON body the guard reads itself when no body parser ran before it (default 4 MiB, the SDK's own). */
+  readonly maxBodyBytes?: number | undefined
+}
+
+const jsonContent = /^application\/(?:[\w.+-]+\+)?json\b/i
+
+type ParsedRequest = AuthenticatedRequest & { _body?: boolean }
+
+// no body parser ran before the guard: the JSON-RPC body is the guard's to read, once the token is known to be valid
+const unparsedJson = (req: ParsedRequest): boolean =>
+  req.method === "POST" && req.body === undefined && req._body !== true && !req.readableEnded &&
+  jsonContent.test(req.headers["content-type"] ?? "")
+
+const jsonRpcRefusal = (status: number, code: number, message: string, headers: Readonly<Record<string, string>>): HttpAnswer.HttpAnswer => ({
+  status,
+  // after a 413 the rest of the body is unread, so the connection cannot carry another request
+  headers: { ...headers, "content-type": "application/json", ...(status === 413 ? { connection: "close" } : {}) },
+  body: JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null })
+})
+
 /**
  * Lets a request through only with a valid bearer token for this resource, setting `req.auth`; otherwise answers
- * with the exact challenge (400, 401, 403, 503, never 500). Mount `express.json()` before it so the JSON-RPC body
- * is read and per-tool scopes are required here (403 `insufficient_scope`, which clients answer with step-up).
+ * with the exact challenge (400, 401, 403, 503, never 500). Mounted without a body parser before it, it reads the
+ * JSON-RPC body itself only after the token verified (so anonymous clients cannot make the server buffer a body),
+ * requires the per-tool scopes (403 `insufficient_scope` for step-up) and leaves the parsed body in `req.body`. With
+ * `express.json()` mounted before it, it uses the parsed body.
  */
-export const requireMcpAuth = (auth: McpAuth.McpAuth): RequestHandler => (req, res, next) => {
+export const requireMcpAuth = (auth: McpAuth.McpAuth, options: RequireMcpAuthOptions = {}): RequestHandler => (req, res, next) => {
   const origin = req.headers.origin
   if (req.method === "OPTIONS") return writeAnswer(res, auth.preflight(origin))
   const body: unknown = req.body
@@ -31,11 +58,35 @@ export const requireMcpAuth = (auth: McpAuth.McpAuth): RequestHandler => (req, r
   } catch {
     return writeAnswer(res, unavailable)
   }
-  const settle = (outcome: McpAuth.GuardOutcome): void => {
-    if (!outcome.ok) return writeAnswer(res, outcome.answer)
+  const pass = (outcome: McpAuth.GuardOutcome & { ok: true }): void => {
     ;(req as AuthenticatedRequest).auth = outcome.sdkAuthInfo
     for (const name in outcome.headers) res.setHeader(name, outcome.headers[name]!)
     next()
+  }
+  const readThenPass = async (outcome: McpAuth.GuardOutcome & { ok: true }): Promise<void> => {
+    const raw = await readRawBody(req, options.maxBodyBytes ?? maxBodyBytes)
+    if (raw === "too_large") return writeAnswer(res, jsonRpcRefusal(413, -32600, "Request body too large", outcome.headers))
+    if (raw === "unreadable") return writeAnswer(res, jsonRpcRefusal(400, -32600, "Request body could not be read", outcome.headers))
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(raw))
+    } catch {
+      return writeAnswer(res, jsonRpcRefusal(400, -32700, "Parse error", outcome.headers))
+    }
+    const denied = auth.authorizeBody(outcome.authInfo, parsed, origin)
+    if (denied !== undefined) return writeAnswer(res, denied)
+    // marked as parsed, so an express.json() mounted after the guard leaves it alone
+    ;(req as ParsedRequest).body = parsed
+    ;(req as ParsedRequest)._body = true
+    pass(outcome)
+  }
+  const settle = (outcome: McpAuth.GuardOutcome): void => {
+    if (!outcome.ok) return writeAnswer(res, outcome.answer)
+    if (unparsedJson(req as ParsedRequest)) {
+      readThenPass(outcome).catch(next)
+      return
+    }
+    pass(outcome)
   }
   // a verdict known at once (cached key or token) goes on in the same tick; one that waits on the network is awaited
   if (!(checked instanceof Promise)) return settle(checked)

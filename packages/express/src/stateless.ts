@@ -14,7 +14,7 @@ const methodNotAllowed = (res: Response): void => {
 
 /**
  * SDK v1 (`@modelcontextprotocol/sdk`): each POST gets a new server on a stateless `StreamableHTTPServerTransport`;
- * `req.auth` reaches tools as `extra.authInfo`, `req.body` (from `express.json()`) is the parsed message. Other
+ * `req.auth` reaches tools as `extra.authInfo`, `req.body` (read by the guard, or by `express.json()`) is the parsed message. Other
  * methods (GET, DELETE) are 405: a stateless server has no stream or session to offer.
  */
 export const statelessMcpHandlerV1 = (createServer: () => McpServerV1): RequestHandler => {
