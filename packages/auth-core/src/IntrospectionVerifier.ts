@@ -28,7 +28,7 @@ import { spanned } from "./internal/tracing.js"
 import { TokenVerifier, type Service } from "./TokenVerifier.js"
 import { formEncode, postForm } from "./internal/postForm.js"
 import { checkUrl, fromConfigError } from "./internal/settings.js"
-import { ExpiringMap } from "./internal/tokenCache.js"
+import * as ExpiringLru from "./internal/expiringLru.js"
 import { tokenDigest } from "./internal/tokenDigest.js"
 
 /** How the resource server authenticates to the introspection endpoint (RFC 6749 §2.3.1). */
@@ -43,7 +43,7 @@ export interface IntrospectionCacheOptions {
   readonly maxTtl?: Duration.DurationInput | undefined
   /** How long a refused token stays refused without asking again (default 10 seconds); `0` turns it off. */
   readonly negativeTtl?: Duration.DurationInput | undefined
-  /** Most tokens remembered, for active and refused tokens each; the oldest is forgotten first (default 10 000). */
+  /** Most tokens remembered, for active and refused tokens each; the least recently used goes first (default 10 000). */
   readonly maxEntries?: number | undefined
 }
 
@@ -285,8 +285,8 @@ export const make = (
         return { principal, until }
       }).pipe(Effect.provide(context), spanned(Telemetry.Span.introspect, introspectAttributes))
 
-    const positive = new ExpiringMap<Principal>(maxEntries)
-    const negative = new ExpiringMap<InvalidTokenReason>(maxEntries)
+    const positive = ExpiringLru.make<Principal>(maxEntries)
+    const negative = ExpiringLru.make<InvalidTokenReason>(maxEntries)
     const inflight = new Map<string, Deferred.Deferred<Principal, InvalidToken | UpstreamUnavailable>>()
 
     // records the outcome and hands it to everyone waiting for this token

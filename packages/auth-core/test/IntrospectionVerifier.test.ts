@@ -449,7 +449,7 @@ describe("IntrospectionVerifier", () => {
         assert.strictEqual(as.calls, 1)
       }))
 
-    it.effect("holds at most maxEntries tokens and forgets the oldest first", () =>
+    it.effect("holds at most maxEntries tokens and forgets the least recently used first", () =>
       Effect.gen(function* () {
         const as = makeAs(() => json(active()))
         const verifier = yield* makeVerifier(as, { cache: { maxEntries: 2 } })
