@@ -118,6 +118,17 @@ describe("requireMcpAuth without a body parser before it", () => {
     expect(Challenge.parse(response.headers.get("www-authenticate")!)?.params.get("error")).toBe("insufficient_scope")
   })
 
+  it("requires the tool's scopes for every Content-Type the SDK would read as JSON (403, or the SDK's 415)", async () => {
+    for (const type of ["Application/JSON; charset=utf-8", "application/vnd.x+json", "text/plain; x=application/json"]) {
+      const response = await fetch(`${origin}/mcp`, {
+        method: "POST",
+        headers: { "content-type": type, accept: "application/json, text/event-stream", authorization: `Bearer ${token}` },
+        body: toolCall("admin-report")
+      })
+      expect({ type, refused: [403, 415].includes(response.status) }).toEqual({ type, refused: true })
+    }
+  })
+
   it("refuses a body over its limit with 413 and JSON that does not parse with 400", async () => {
     const big = await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping", params: { pad: "x".repeat(32 * 1024) } }), token)
     expect(big.status).toBe(413)

@@ -157,6 +157,16 @@ export const runAdapterContract = (adapter: AdapterUnderTest): void => {
       )
     })
 
+    it("requires a tool's scopes whatever the Content-Type says, as long as the SDK would read the body as JSON", async () => {
+      // the SDK transports accept any Content-Type containing "application/json"; a guard that only reads bodies of
+      // exactly application/json would hand these to the SDK unchecked (HTTP step-up bypassed)
+      for (const type of ["text/plain; x=application/json", "application/json-seq", "Application/JSON; charset=utf-8", "application/vnd.x+json", "application/jsonx", " application/json", "application/json\t"]) {
+        const response = await post(rpc("tools/call", { name: "admin-report", arguments: {} }), `Bearer ${token}`, { "content-type": type })
+        // 403 from the guard, or 415 from a transport that does not take this type: never the tool's answer
+        expect({ type, refused: [403, 415].includes(response.status) }).toEqual({ type, refused: true })
+      }
+    })
+
     it("answers 401 before 403 when the token is expired, whatever the tool needs", async () => {
       const expired = (await getTokens({ idp, scope: "mcp", loginHint: "expired-user" })).access_token
       const response = await post(rpc("tools/call", { name: "admin-report", arguments: {} }), `Bearer ${expired}`)
