@@ -80,3 +80,25 @@ export const toResponse = (answer: HttpAnswer): Response =>
   // a copy: @hono/node-server keeps a plain headers object and adds Content-Length to it, which must never reach an
   // answer shared between requests (or throw, when that answer is frozen)
   new Response(answer.body ?? null, { status: answer.status, headers: { ...answer.headers } as Record<string, string> })
+
+/**
+ * A JSON-RPC error answer for a body the guard could not take (413 too large, 400 unreadable or not JSON), with the
+ * guard's headers. The same in every adapter; after a 413 the rest of the body is unread, so the connection closes.
+ */
+export const jsonRpcError = (
+  status: number,
+  code: number,
+  message: string,
+  headers: Readonly<Record<string, string>> = {}
+): HttpAnswer => ({
+  status,
+  headers: { ...headers, "content-type": "application/json", ...(status === 413 ? { connection: "close" } : {}) },
+  body: JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null })
+})
+
+/** The answer when the auth layer itself cannot decide (disposed, or a defect): 503, retryable, never a 500. */
+export const authUnavailable: HttpAnswer = {
+  status: 503,
+  headers: { "content-type": "application/json", "cache-control": "no-store", "retry-after": "5" },
+  body: JSON.stringify({ error: "temporarily_unavailable", error_description: "Authentication is unavailable; try again later" })
+}

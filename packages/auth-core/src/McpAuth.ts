@@ -21,7 +21,7 @@ import { AccessDenied, type AuthError, InsufficientScope } from "./Errors.js"
 import * as ScopeHierarchy from "./ScopeHierarchy.js"
 import type { ScopeImplications } from "./ScopeHierarchy.js"
 import * as SessionBindings from "./SessionBindings.js"
-import { fromAuthError, type HttpAnswer } from "./HttpAnswer.js"
+import { authUnavailable as unavailable, fromAuthError, type HttpAnswer } from "./HttpAnswer.js"
 import * as ProtectedResource from "./ProtectedResource.js"
 import { type BodyProblem, Provider, type ProviderRequest } from "./Provider.js"
 import { ResourceServer, layer as ResourceServerLayer, type ResourceServerOptions } from "./ResourceServer.js"
@@ -123,11 +123,6 @@ export interface McpAuth {
 /** Root paths where authorization server metadata is mirrored for clients that look for it on the MCP server. */
 const mirroredPaths = new Set(["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"])
 
-const unavailable: HttpAnswer = {
-  status: 503,
-  headers: { "content-type": "application/json", "cache-control": "no-store", "retry-after": "5" },
-  body: JSON.stringify({ error: "temporarily_unavailable", error_description: "Authentication is unavailable; try again later" })
-}
 
 /**
  * Builds the runtime once, at start. A configuration problem rejects with a {@link ConfigProblem}

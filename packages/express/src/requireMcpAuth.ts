@@ -1,6 +1,6 @@
 /** The guard middleware of the MCP endpoint. */
 import type { Request, RequestHandler } from "express"
-import type { AuthInfo, HttpAnswer, McpAuth } from "@mcp-oauth/auth-core"
+import { type AuthInfo, HttpAnswer, type McpAuth } from "@mcp-oauth/auth-core"
 import { authorizationValues, headerValue, readRawBody, writeAnswer } from "./internal/http.js"
 
 /**
@@ -13,11 +13,7 @@ export type AuthenticatedRequest = Request & { auth?: AuthInfo.SdkAuthInfo }
 /** Largest body the guard reads itself (the MCP SDK's own default is 4 MiB). */
 const maxBodyBytes = 4 * 1024 * 1024
 
-const unavailable: HttpAnswer.HttpAnswer = {
-  status: 503,
-  headers: { "content-type": "application/json", "cache-control": "no-store", "retry-after": "5" },
-  body: JSON.stringify({ error: "temporarily_unavailable", error_description: "Authentication is unavailable; try again later" })
-}
+const unavailable = HttpAnswer.authUnavailable
 
 /** Options of {@link requireMcpAuth}. */
 export interface RequireMcpAuthOptions {
@@ -33,13 +29,6 @@ type ParsedRequest = AuthenticatedRequest & { _body?: boolean }
 const unparsedJson = (req: ParsedRequest): boolean =>
   req.method === "POST" && req.body === undefined && req._body !== true && !req.readableEnded &&
   jsonContent.test(req.headers["content-type"] ?? "")
-
-const jsonRpcRefusal = (status: number, code: number, message: string, headers: Readonly<Record<string, string>>): HttpAnswer.HttpAnswer => ({
-  status,
-  // after a 413 the rest of the body is unread, so the connection cannot carry another request
-  headers: { ...headers, "content-type": "application/json", ...(status === 413 ? { connection: "close" } : {}) },
-  body: JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null })
-})
 
 /**
  * Lets a request through only with a valid bearer token for this resource, setting `req.auth`; otherwise answers
@@ -65,13 +54,13 @@ export const requireMcpAuth = (auth: McpAuth.McpAuth, options: RequireMcpAuthOpt
   }
   const readThenPass = async (outcome: McpAuth.GuardOutcome & { ok: true }): Promise<void> => {
     const raw = await readRawBody(req, options.maxBodyBytes ?? maxBodyBytes)
-    if (raw === "too_large") return writeAnswer(res, jsonRpcRefusal(413, -32600, "Request body too large", outcome.headers))
-    if (raw === "unreadable") return writeAnswer(res, jsonRpcRefusal(400, -32600, "Request body could not be read", outcome.headers))
+    if (raw === "too_large") return writeAnswer(res, HttpAnswer.jsonRpcError(413, -32600, "Request body too large", outcome.headers))
+    if (raw === "unreadable") return writeAnswer(res, HttpAnswer.jsonRpcError(400, -32600, "Request body could not be read", outcome.headers))
     let parsed: unknown
     try {
       parsed = JSON.parse(new TextDecoder().decode(raw))
     } catch {
-      return writeAnswer(res, jsonRpcRefusal(400, -32700, "Parse error", outcome.headers))
+      return writeAnswer(res, HttpAnswer.jsonRpcError(400, -32700, "Parse error", outcome.headers))
     }
     const denied = auth.authorizeBody(outcome.authInfo, parsed, origin)
     if (denied !== undefined) return writeAnswer(res, denied)

@@ -1,6 +1,6 @@
 /** The node:http guard: metadata routes, CORS and bearer verification in front of an MCP request handler. */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import type { AuthInfo, McpAuth } from "@mcp-oauth/auth-core"
+import { type AuthInfo, HttpAnswer, type McpAuth } from "@mcp-oauth/auth-core"
 import { readJsonBody, readRawBody } from "./readJsonBody.js"
 import { writeAnswer } from "./writeAnswer.js"
 
@@ -67,8 +67,8 @@ export const protect = (auth: McpAuth.McpAuth, next: NodeHandler): NodeHandler =
   for (const name in outcome.headers) res.setHeader(name, outcome.headers[name]!)
   // the body is read only after the token is verified, so anonymous clients cannot make us buffer it
   const body = await readJsonBody(req)
-  if (body.kind === "too_large") return writeAnswer(res, { status: 413, headers: { "content-type": "application/json" }, body: jsonRpcError(-32600, "Request body too large") })
-  if (body.kind === "invalid") return writeAnswer(res, { status: 400, headers: { "content-type": "application/json" }, body: jsonRpcError(-32700, "Parse error") })
+  if (body.kind === "too_large") return writeAnswer(res, HttpAnswer.jsonRpcError(413, -32600, "Request body too large"))
+  if (body.kind === "invalid") return writeAnswer(res, HttpAnswer.jsonRpcError(400, -32700, "Parse error"))
   if (body.kind === "json") {
     const denied = auth.authorizeBody(outcome.authInfo, body.value, origin)
     if (denied !== undefined) return writeAnswer(res, denied)
@@ -76,6 +76,3 @@ export const protect = (auth: McpAuth.McpAuth, next: NodeHandler): NodeHandler =
   req.auth = outcome.sdkAuthInfo
   return body.kind === "json" ? next(req, res, body.value) : next(req, res)
 }
-
-const jsonRpcError = (code: number, message: string): string =>
-  JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null })
