@@ -1,7 +1,7 @@
 /** Hono routes and middleware over the framework-neutral surface of @mcp-oauth/auth-core: they translate, nothing more. */
 import { type AuthInfo, HttpAnswer, type McpAuth } from "@mcp-oauth/auth-core"
 import { type Context, Hono, type MiddlewareHandler } from "hono"
-import { readJsonBody, withBody } from "./internal/readJsonBody.js"
+import { readCapped, readJsonBody, withBody } from "./internal/readJsonBody.js"
 
 /**
  * The variables `mcpAuthMiddleware` sets: `c.var.auth` (the principal), `c.var.sdkAuthInfo` (for the MCP SDK) and
@@ -25,34 +25,6 @@ const nodeRemoteAddress = (c: Context): string | undefined => {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined
   const address = env?.incoming?.socket?.remoteAddress
   return typeof address === "string" ? address : undefined
-}
-
-/** Reads a web request body, at most `limit` bytes. */
-const readBody = async (request: Request, limit: number): Promise<Uint8Array | "too_large" | "unreadable"> => {
-  if (Number(request.headers.get("content-length") ?? 0) > limit) return "too_large"
-  if (request.body === null) return new Uint8Array()
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  try {
-    const reader = request.body.getReader()
-    for (let next = await reader.read(); !next.done; next = await reader.read()) {
-      size += next.value.byteLength
-      if (size > limit) {
-        reader.cancel().catch(() => undefined)
-        return "too_large"
-      }
-      chunks.push(next.value)
-    }
-  } catch {
-    return "unreadable"
-  }
-  const body = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    body.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return body
 }
 
 /**
@@ -79,7 +51,7 @@ export const mcpAuthRoutes = (auth: McpAuth.McpAuth, options: McpAuthRoutesOptio
             search: new URL(raw.url).search,
             headers: Object.fromEntries(raw.headers),
             remoteAddress: (options.remoteAddress ?? nodeRemoteAddress)(c),
-            readBody: (maxBytes) => readBody(raw, maxBytes)
+            readBody: (maxBytes) => readCapped(raw, maxBytes)
           }
         : { method: c.req.method, pathname: c.req.path, origin }
     )
@@ -89,14 +61,6 @@ export const mcpAuthRoutes = (auth: McpAuth.McpAuth, options: McpAuthRoutesOptio
   })
   return routes
 }
-
-/** A JSON-RPC error answer with the guard's CORS headers. */
-const refusal = (status: number, message: string, headers: Readonly<Record<string, string>>): HttpAnswer.HttpAnswer => ({
-  status,
-  // after a 413 the rest of the body is unread, so the connection cannot carry another request
-  headers: { ...headers, "content-type": "application/json", ...(status === 413 ? { connection: "close" } : {}) },
-  body: JSON.stringify({ jsonrpc: "2.0", error: { code: -32600, message }, id: null })
-})
 
 /**
  * The bearer guard for every request it is mounted on (mount it on the MCP endpoint): answers preflights, lets a
@@ -120,8 +84,8 @@ export const mcpAuthMiddleware =
     if (!outcome.ok) return answer(outcome.answer)
     // the body is read only once the token is valid, so anonymous clients cannot make the server buffer it
     const body = await readJsonBody(c.req.raw)
-    if (body.kind === "too_large") return answer(refusal(413, "Request body too large", outcome.headers))
-    if (body.kind === "unreadable") return answer(refusal(400, "Request body could not be read", outcome.headers))
+    if (body.kind === "too_large") return answer(HttpAnswer.jsonRpcError(413, -32600, "Request body too large", outcome.headers))
+    if (body.kind === "unreadable") return answer(HttpAnswer.jsonRpcError(400, -32600, "Request body could not be read", outcome.headers))
     if (body.kind === "read") {
       if (body.value !== undefined) {
         const denied = auth.authorizeBody(outcome.authInfo, body.value, origin)

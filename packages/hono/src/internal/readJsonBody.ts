@@ -14,16 +14,6 @@ export type BodyRead =
 // deliberately loose, a superset of what the SDK transports accept, so no Content-Type gets a body past the step-up check
 const looksJson = /json/i
 
-const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array<ArrayBuffer> => {
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
-}
-
 const parse = (bytes: Uint8Array): unknown => {
   try {
     return JSON.parse(new TextDecoder().decode(bytes))
@@ -40,7 +30,18 @@ export const readJsonBody = async (request: Request, limit = maxBodyBytes): Prom
   if (request.method !== "POST" || request.body === null || !looksJson.test(request.headers.get("content-type") ?? "")) {
     return { kind: "none" }
   }
-  if (Number(request.headers.get("content-length") ?? 0) > limit) return { kind: "too_large" }
+  const bytes = await readCapped(request, limit)
+  if (bytes === "too_large" || bytes === "unreadable") return { kind: bytes }
+  return { kind: "read", bytes, value: parse(bytes) }
+}
+
+/**
+ * Reads a web request's body, at most `limit` bytes: `too_large` as soon as more arrived (the rest is left unread),
+ * `unreadable` when the stream fails or was already consumed.
+ */
+export const readCapped = async (request: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | "too_large" | "unreadable"> => {
+  if (Number(request.headers.get("content-length") ?? 0) > limit) return "too_large"
+  if (request.body === null) return new Uint8Array()
   const chunks: Array<Uint8Array> = []
   let size = 0
   try {
@@ -49,16 +50,20 @@ export const readJsonBody = async (request: Request, limit = maxBodyBytes): Prom
       size += next.value.byteLength
       if (size > limit) {
         reader.cancel().catch(() => undefined)
-        return { kind: "too_large" }
+        return "too_large"
       }
       chunks.push(next.value)
     }
   } catch {
-    // an already consumed body cannot be read again; the step-up check cannot run, so the request is refused
-    return { kind: "unreadable" }
+    return "unreadable"
   }
-  const bytes = concat(chunks, size)
-  return { kind: "read", bytes, value: parse(bytes) }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
 }
 
 /** The same request with its (already read) body replaced by `bytes`, for whatever handler runs next. */
