@@ -14,7 +14,7 @@ import type * as Redacted from "effect/Redacted"
 import type { ConfigProblem } from "../../ConfigProblem.js"
 import { toOrigin } from "../../providers/internal/hostedDomain.js"
 import { fromConfig, optionalList, optionalString, requireSecret, requireText, scopeList } from "./settings.js"
-import type { IssuerPolicy, UpstreamPreset } from "./UpstreamPreset.js"
+import { type IssuerPolicy, type UpstreamPreset, verifyOidcTokens } from "./UpstreamPreset.js"
 
 /** Options of the Auth0 proxy preset. */
 export interface Auth0ProxyOptions {
@@ -77,10 +77,7 @@ export const make = (
       defaultScopes: scopes,
       scopeForm: { kind: "plain" },
       idTokenIssuer: policy,
-      verifyUpstream:
-        audience === undefined
-          ? { kind: "jwt", token: "id_token", jwksUri, audience: [clientId], issuer: policy }
-          : { kind: "jwt", token: "access_token", jwksUri, audience: [audience], issuer: policy },
+      verifyUpstream: verifyOidcTokens(jwksUri, clientId, audience, policy),
       warnings:
         audience === undefined
           ? [

@@ -17,7 +17,7 @@ import type { UpstreamUnavailable } from "../../Errors.js"
 import type { AuthorizationServerMetadata } from "../../Metadata.js"
 import { checkUrl } from "../../internal/settings.js"
 import { fromConfig, optionalList, optionalString, requireSecret, requireText, scopeList } from "./settings.js"
-import type { IssuerPolicy, TokenEndpointAuthMethod, UpstreamPreset } from "./UpstreamPreset.js"
+import { type IssuerPolicy, type TokenEndpointAuthMethod, type UpstreamPreset, verifyOidcTokens } from "./UpstreamPreset.js"
 
 /** Options of the generic preset. */
 export interface GenericOptions {
@@ -129,10 +129,7 @@ export const fromMetadata = (
       defaultScopes: scopes,
       scopeForm: { kind: "plain" },
       idTokenIssuer: policy,
-      verifyUpstream:
-        audience === undefined
-          ? { kind: "jwt", token: "id_token", jwksUri, audience: [clientId], issuer: policy }
-          : { kind: "jwt", token: "access_token", jwksUri, audience: [audience], issuer: policy },
+      verifyUpstream: verifyOidcTokens(jwksUri, clientId, audience, policy),
       warnings
     }
   })

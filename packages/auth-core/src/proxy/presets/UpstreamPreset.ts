@@ -94,6 +94,20 @@ export interface UpstreamPreset {
   readonly warnings: ReadonlyArray<string>
 }
 
+/**
+ * How an OIDC upstream's tokens are verified: its JWT access token for `audience` when one is configured, otherwise
+ * the ID token issued to the proxy's client.
+ */
+export const verifyOidcTokens = (
+  jwksUri: string,
+  clientId: string,
+  audience: string | undefined,
+  issuer: IssuerPolicy
+): VerifyUpstream =>
+  audience === undefined
+    ? { kind: "jwt", token: "id_token", jwksUri, audience: [clientId], issuer }
+    : { kind: "jwt", token: "access_token", jwksUri, audience: [audience], issuer }
+
 /** Why a token's issuer was refused. */
 export type IssuerRefusal = "issuer" | "tenant" | "missing_tenant" | "no_issuer_expected"
 
