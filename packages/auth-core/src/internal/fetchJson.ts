@@ -56,7 +56,8 @@ const isJsonContentType = (contentType: string | undefined): boolean => {
   return !/html/i.test(contentType)
 }
 
-const readCapped = (
+/** A response body, at most `maxBytes` counted chunk by chunk: `too_large` as soon as more arrived. */
+export const readCapped = (
   response: HttpClientResponse.HttpClientResponse,
   maxBytes: number
 ): Effect.Effect<Uint8Array, UpstreamFailure> =>

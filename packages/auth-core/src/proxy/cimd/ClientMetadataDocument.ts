@@ -16,11 +16,11 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Telemetry from "../../Telemetry.js"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
 import { isScopeToken } from "../../Challenge.js"
 import { UpstreamUnavailable, type UpstreamFailure } from "../../Errors.js"
 import * as GuardedHttpClient from "./GuardedHttpClient.js"
 import * as RedirectUri from "./RedirectUri.js"
+import { readCapped as readCappedBody } from "../../internal/fetchJson.js"
 
 /** Why a client's metadata document was refused; every reason is the client's fault, not the server's. */
 export const InvalidMetadataDocumentReason = Schema.Literal(
@@ -202,30 +202,13 @@ export const cacheLifetimeSeconds = (cacheControl: string | undefined): number |
 
 type Failure = InvalidClientMetadataDocument | UpstreamUnavailable
 
+// the shared capped reader; a body over the cap is the document's fault, any other failure the network's
 const readCapped = (response: HttpClientResponse.HttpClientResponse, maxBytes: number): Effect.Effect<Uint8Array, Failure> =>
-  Effect.suspend(() => {
-    const chunks: Array<Uint8Array> = []
-    let size = 0
-    return response.stream.pipe(
-      Stream.mapError((): Failure => new UpstreamUnavailable({ reason: "unreachable", target, retryAfterSeconds: 1 })),
-      // counted per chunk: a lying or absent Content-Length cannot make us buffer more than the cap
-      Stream.runForEach((chunk) => {
-        size += chunk.byteLength
-        if (size > maxBytes) return Effect.fail(invalid("too_large"))
-        chunks.push(chunk)
-        return Effect.void
-      }),
-      Effect.map(() => {
-        const body = new Uint8Array(size)
-        let offset = 0
-        for (const chunk of chunks) {
-          body.set(chunk, offset)
-          offset += chunk.byteLength
-        }
-        return body
-      })
+  readCappedBody(response, maxBytes).pipe(
+    Effect.mapError((failure): Failure =>
+      failure === "too_large" ? invalid("too_large") : new UpstreamUnavailable({ reason: "unreachable", target, retryAfterSeconds: 1 })
     )
-  })
+  )
 
 const parseObject = (body: Uint8Array): Record<string, unknown> | undefined => {
   try {
