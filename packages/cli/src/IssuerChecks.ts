@@ -7,7 +7,6 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Discovery from "@mcp-oauth/auth-core/Discovery"
 import * as Metadata from "@mcp-oauth/auth-core/Metadata"
-import * as ResourceUrl from "@mcp-oauth/auth-core/ResourceUrl"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"

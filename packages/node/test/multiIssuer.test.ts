@@ -8,7 +8,7 @@ import { Custom, McpAuth } from "@mcp-oauth/auth-core"
 import * as MultiIssuer from "@mcp-oauth/auth-core/MultiIssuer"
 import * as Introspection from "@mcp-oauth/auth-core/providers/Introspection"
 import { getTokens, startTestIdp, startTokenForge, type TestIdp, type TokenForge } from "@mcp-oauth/testing"
-import { listen, type Listening } from "../src/index.js"
+import { listen } from "../src/index.js"
 import { statelessHandlerV1 } from "../src/sdkV1.js"
 import { callTool, createWhoamiServer, freePort } from "./support/harness.js"
 

@@ -5,7 +5,6 @@
  * is sent to a chosen instance. The HTTP adapter is a few inline lines over the framework-neutral surface.
  */
 import { createServer, type Server } from "node:http"
-import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { McpAuth, OAuthProxy } from "@mcp-oauth/auth-core"
 import { generateSigningKeyJson } from "@mcp-oauth/auth-core/proxy/AccessTokens"
