@@ -1,21 +1,11 @@
-/** Reading node requests and writing framework-neutral answers, the same on Express 4 and 5. */
-import type { IncomingMessage, ServerResponse } from "node:http"
-import type { HttpAnswer } from "@mcp-oauth/auth-core"
+/**
+ * Reading node requests the Express way, the same on Express 4 and 5. Answers, `Authorization` values and raw bodies
+ * are read and written as the node adapter does (re-exported from it), since Express runs on node:http.
+ */
+import type { IncomingMessage } from "node:http"
+import { readRawBody as readStream } from "@mcp-oauth/node"
 
-/** Sends an answer and ends the response, bypassing Express's header rewriting (e.g. charset on content-type). */
-export const writeAnswer = (res: ServerResponse, answer: HttpAnswer.HttpAnswer): void => {
-  res.writeHead(answer.status, answer.headers as Record<string, string>)
-  res.end(answer.body)
-}
-
-/** Every `Authorization` value as sent: node keeps only the first in `req.headers`, so read `rawHeaders`. */
-export const authorizationValues = (req: IncomingMessage): Array<string> => {
-  const values: Array<string> = []
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i]!.toLowerCase() === "authorization") values.push(req.rawHeaders[i + 1]!)
-  }
-  return values
-}
+export { authorizationValues, writeAnswer } from "@mcp-oauth/node"
 
 /** The absolute path of a request, whatever the router is mounted under. */
 export const pathnameOf = (url: string | undefined): string => {
@@ -52,17 +42,5 @@ export const readRawBody = async (
     }
     return capped(new TextEncoder().encode(JSON.stringify(body)))
   }
-  if (Number(req.headers["content-length"] ?? 0) > limit) return "too_large"
-  const chunks: Array<Buffer> = []
-  let size = 0
-  try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length
-      if (size > limit) return "too_large"
-      chunks.push(chunk as Buffer)
-    }
-  } catch {
-    return "unreadable"
-  }
-  return new Uint8Array(Buffer.concat(chunks))
+  return readStream(req, limit)
 }
