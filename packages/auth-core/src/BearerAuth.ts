@@ -5,6 +5,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type { AuthInfo } from "./AuthInfo.js"
@@ -32,6 +33,14 @@ export interface Service {
     authorization: ReadonlyArray<string>,
     requirements?: Requirements
   ) => Effect.Effect<AuthInfo, AuthError>
+  /**
+   * `authenticate`'s verdict when nothing needs to run for it: a refused header, or a token whose verdict the verifier
+   * already holds (`TokenVerifier.known`). Undefined when only `authenticate` can tell. No fiber, no span.
+   */
+  readonly known: (
+    authorization: ReadonlyArray<string>,
+    requirements?: Requirements
+  ) => Exit.Exit<AuthInfo, AuthError> | undefined
   /** The answer for a guard error, with this server's challenge. */
   readonly answer: (error: AuthError, requirements?: Requirements) => HttpAnswer.HttpAnswer
 }
@@ -44,14 +53,12 @@ const b64token = /^[A-Za-z0-9\-._~+/]+=*$/
 const bearerScheme = /^bearer(?:$|[ \t])/i
 
 // fixed refusals, made once: a client's first request carries no token, and junk headers arrive in bulk
-const missing = Effect.fail(new MissingToken())
-const repeated = Effect.fail(new InvalidRequest({ description: "Only one Authorization header is allowed" }))
-const malformed = Effect.fail(new InvalidRequest({ description: "The Authorization header is not a valid Bearer credential" }))
+const missing = new MissingToken()
+const repeated = new InvalidRequest({ description: "Only one Authorization header is allowed" })
+const malformed = new InvalidRequest({ description: "The Authorization header is not a valid Bearer credential" })
 
-/** Parses `Authorization` header values into a bearer token (RFC 6750 §2.1). */
-export const parseAuthorization = (
-  values: ReadonlyArray<string>
-): Effect.Effect<Redacted.Redacted<string>, MissingToken | InvalidRequest> => {
+/** The bearer token of `Authorization` header values (RFC 6750 §2.1), or why there is none. */
+export const readBearer = (values: ReadonlyArray<string>): Redacted.Redacted<string> | MissingToken | InvalidRequest => {
   if (values.length === 0) return missing
   if (values.length > 1) return repeated
   const value = values[0]!.trim()
@@ -59,7 +66,15 @@ export const parseAuthorization = (
   const credentials = value.slice("bearer".length)
   const token = credentials.replace(/^ +/, "")
   if (token === "" || credentials === token || !b64token.test(token)) return malformed
-  return Effect.succeed(Redacted.make(token))
+  return Redacted.make(token)
+}
+
+/** Parses `Authorization` header values into a bearer token (RFC 6750 §2.1). */
+export const parseAuthorization = (
+  values: ReadonlyArray<string>
+): Effect.Effect<Redacted.Redacted<string>, MissingToken | InvalidRequest> => {
+  const read = readBearer(values)
+  return Redacted.isRedacted(read) ? Effect.succeed(read) : Effect.fail(read)
 }
 
 /** Builds the guard from the verifier and the resource configuration in context. */
@@ -72,18 +87,34 @@ export const make: Effect.Effect<Service, never, TokenVerifier | ResourceServer 
     ...new Set([...server.requiredScopes, ...(requirements?.scopes ?? [])])
   ]
 
+  // the scopes a valid token still lacks, as the refusal; undefined when it holds them all
+  const scopeRefusal = (info: AuthInfo, requirements?: Requirements): InsufficientScope | undefined => {
+    const required = neededScopes(requirements)
+    return ScopeHierarchy.missing(info.scopes, required, server.scopeImplications).length > 0
+      ? new InsufficientScope({ required })
+      : undefined
+  }
+
   const authenticate = Effect.fnUntraced(function* (
     authorization: ReadonlyArray<string>,
     requirements?: Requirements
   ) {
     const token = yield* parseAuthorization(authorization)
     const info = yield* verifier.verify(token)
-    const required = neededScopes(requirements)
-    if (ScopeHierarchy.missing(info.scopes, required, server.scopeImplications).length > 0) {
-      return yield* new InsufficientScope({ required })
-    }
+    const refusal = scopeRefusal(info, requirements)
+    if (refusal !== undefined) return yield* refusal
     return info
   })
+
+  const held = verifier.known
+  const known = (authorization: ReadonlyArray<string>, requirements?: Requirements): Exit.Exit<AuthInfo, AuthError> | undefined => {
+    const token = readBearer(authorization)
+    if (!Redacted.isRedacted(token)) return Exit.fail(token)
+    const info = held?.(token)
+    if (info === undefined) return undefined
+    const refusal = scopeRefusal(info, requirements)
+    return refusal === undefined ? Exit.succeed(info) : Exit.fail(refusal)
+  }
 
   const answer = (error: AuthError, requirements?: Requirements) => {
     const scope = neededScopes(requirements)
@@ -93,7 +124,7 @@ export const make: Effect.Effect<Service, never, TokenVerifier | ResourceServer 
     })
   }
 
-  return { authenticate, answer }
+  return { authenticate, known, answer }
 })
 
 /** A layer of the guard over the verifier and resource configuration in context. */

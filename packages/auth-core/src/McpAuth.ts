@@ -7,6 +7,8 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import * as FiberRefs from "effect/FiberRefs"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import type * as HttpClient from "@effect/platform/HttpClient"
@@ -141,7 +143,11 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
   }
   const { server, provider, bearer, metadata } = exit.value
   // the built runtime: running on it directly keeps the layer's error out of every request's type
-  const runFork = Runtime.runFork(await runtime.runtime())
+  const built = await runtime.runtime()
+  const runFork = Runtime.runFork(built)
+  // with the tracer off (the default) a verdict that needs nothing to run is read without a fiber; with it on every
+  // request goes through the fiber, so that each one has its guard span
+  const tracerOn = FiberRefs.getOrDefault(built.fiberRefs, FiberRef.currentTracerEnabled)
   const metadataBody = JSON.stringify(metadata)
   const metadataPaths = new Set(server.metadataPaths)
   const mcpPath = server.mcpPath
@@ -254,6 +260,10 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     return { scopes: [...new Set([...extra, ...operationScopes])] }
   }
 
+  // a session belongs to the subject that opened it
+  const sessionRefusal = (info: AuthInfo, sessionId: string | undefined): AccessDenied | undefined =>
+    sessionId !== undefined && !sessions.allows(sessionId, info) ? otherSubject : undefined
+
   // one verdict per request, inside the guard span: header, token, scopes and the session's subject
   const verdict = Effect.fnUntraced(function* (
     authorization: ReadonlyArray<string>,
@@ -261,9 +271,24 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     sessionId: string | undefined
   ) {
     const info = yield* bearer.authenticate(authorization, requirements)
-    if (sessionId !== undefined && !sessions.allows(sessionId, info)) return yield* otherSubject
+    const refusal = sessionRefusal(info, sessionId)
+    if (refusal !== undefined) return yield* refusal
     return info
   })
+
+  // the same verdict when nothing needs to run for it (a refused header, a held verdict), or undefined. A throw from
+  // a verifier's `known` is left to the fiber path, which turns a defect into its 503
+  const knownVerdict = (request: GuardRequest, requirements: Requirements): Exit.Exit<AuthInfo, AuthError> | undefined => {
+    let known: Exit.Exit<AuthInfo, AuthError> | undefined
+    try {
+      known = bearer.known(request.authorization, requirements)
+    } catch {
+      return undefined
+    }
+    if (known === undefined || Exit.isFailure(known)) return known
+    const refusal = sessionRefusal(known.value, request.sessionId)
+    return refusal === undefined ? known : Exit.fail(refusal)
+  }
   const inGuardSpan = spanned(Telemetry.Span.guard)
 
   // counters tagged once per reason (reasons are fixed vocabulary): tagging per request would look the metric up anew
@@ -337,6 +362,10 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     }
     const requirements = requirementsOf(request)
     const origin = request.origin
+    if (!tracerOn) {
+      const known = knownVerdict(request, requirements)
+      if (known !== undefined) return settle(known, requirements, origin)
+    }
     // the request's one trip through the runtime. A fiber runs synchronously until it has to wait, so a verdict that
     // needs nothing remote (a cached key or a cached verdict) is read at once, without a promise or a scheduling hop
     const fiber = runFork(inGuardSpan(verdict(request.authorization, requirements, request.sessionId)))

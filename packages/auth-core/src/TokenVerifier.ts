@@ -15,6 +15,12 @@ import { InvalidToken, type UpstreamUnavailable } from "./Errors.js"
 export interface Service {
   /** The principal of a valid token, or why the token is refused. */
   readonly verify: (token: Redacted.Redacted<string>) => Effect.Effect<AuthInfo, InvalidToken | UpstreamUnavailable>
+  /**
+   * The principal of a token whose success the verifier already holds (a cached verdict), read synchronously;
+   * undefined whenever only `verify` can tell. It lets the guard answer a repeated token without running a fiber, so
+   * it must agree with `verify`: a wrapper that changes verdicts either implements it the same way or leaves it out.
+   */
+  readonly known?: ((token: Redacted.Redacted<string>) => AuthInfo | undefined) | undefined
 }
 
 /** The token verifier service. */

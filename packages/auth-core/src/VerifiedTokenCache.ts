@@ -42,6 +42,8 @@ export const defaults = { maxEntries: 10_000, maxTtl: "1 minute" } as const
 
 /** A caching verifier. */
 export interface VerifiedTokenCache extends VerifierService {
+  /** The principal of a token verified before and still held (no verification runs), else undefined. */
+  readonly known: (token: Redacted.Redacted<string>) => AuthInfo | undefined
   /** Tokens remembered now (expired ones count until they are touched or evicted). */
   readonly size: Effect.Effect<number>
   /** Forgets every verdict, e.g. after learning that a signing key was compromised. */
@@ -77,7 +79,8 @@ export const make = (
   verifier: VerifierService,
   options: VerifiedTokenCacheOptions = {}
 ): Effect.Effect<VerifiedTokenCache> =>
-  Effect.sync(() => {
+  // the clock in force when the cache is built, for the synchronous `known` (which runs outside any fiber)
+  Effect.map(Effect.clock, (clock) => {
     const maxTtl = Duration.toMillis(options.maxTtl ?? defaults.maxTtl)
     const entries = ExpiringLru.make<Remembered>(options.maxEntries ?? defaults.maxEntries)
 
@@ -89,12 +92,18 @@ export const make = (
       entries.set(key, deepFreeze(rest), until, now)
     }
 
+    // a held verdict, handed back with the token the request presented
+    const held = (key: string, token: Redacted.Redacted<string>, now: number): AuthInfo | undefined => {
+      const hit = entries.get(key, now)
+      return hit === undefined ? undefined : { ...hit, token }
+    }
+
     // the hot path is a digest and a map lookup; no span, since it would cost more than the lookup
     const verify = (token: Redacted.Redacted<string>): Effect.Effect<AuthInfo, InvalidToken | UpstreamUnavailable> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const key = digest(Redacted.value(token))
-        const hit = entries.get(key, now)
-        if (hit !== undefined) return Effect.succeed<AuthInfo>({ ...hit, token })
+        const hit = held(key, token, now)
+        if (hit !== undefined) return Effect.succeed(hit)
         // the entry's life is counted from before the verification: a slow upstream can only shorten it
         return Effect.map(verifier.verify(token), (info) => {
           remember(key, info, now)
@@ -104,6 +113,7 @@ export const make = (
 
     return {
       verify,
+      known: (token) => held(digest(Redacted.value(token)), token, clock.unsafeCurrentTimeMillis()),
       size: Effect.sync(() => entries.size()),
       invalidateAll: Effect.sync(() => entries.clear())
     }

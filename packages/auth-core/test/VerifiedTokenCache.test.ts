@@ -249,4 +249,44 @@ describe("VerifiedTokenCache", () => {
       expect(Either.isLeft(late) && late.left._tag === "InvalidToken" && late.left.reason).toBe("expired")
     })
   )
+
+  describe("known (the synchronous read the guard uses before running a fiber)", () => {
+    it.effect("holds nothing before a verification, then the principal with the presented token, until exp", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(start * 1000)
+        const inner = counting(() => start + 30)
+        const cache = yield* VerifiedTokenCache.make(inner.verifier, { maxTtl: "1 hour" })
+        expect(cache.known(Redacted.make("t"))).toBeUndefined()
+        yield* verifyWith(cache, "t")
+        const presented = Redacted.make("t")
+        const held = cache.known(presented)
+        expect(held?.subject).toBe("user-of-t")
+        expect(held?.token).toBe(presented)
+        expect(cache.known(Redacted.make("t2"))).toBeUndefined()
+        expect(inner.calls).toEqual(["t"])
+        // the clock it reads is the one in force when the cache was built (here the TestClock)
+        yield* TestClock.adjust("30 seconds")
+        expect(cache.known(Redacted.make("t"))).toBeUndefined()
+      })
+    )
+
+    it.effect("never holds a refusal", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(start * 1000)
+        const cache = yield* VerifiedTokenCache.make({ verify: () => Effect.fail(new InvalidToken({ reason: "signature" })) })
+        yield* Effect.either(verifyWith(cache, "bad"))
+        expect(cache.known(Redacted.make("bad"))).toBeUndefined()
+      })
+    )
+
+    it.effect("forgets with invalidateAll", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(start * 1000)
+        const cache = yield* VerifiedTokenCache.make(counting().verifier)
+        yield* verifyWith(cache, "t")
+        yield* cache.invalidateAll
+        expect(cache.known(Redacted.make("t"))).toBeUndefined()
+      })
+    )
+  })
 })

@@ -49,21 +49,39 @@ export interface Refinement {
 }
 
 /** A verifier that runs `refinement` around `verifier`. */
-export const refine = (verifier: TokenVerifier.Service, refinement: Refinement): TokenVerifier.Service => ({
-  verify: (token) =>
-    verifier.verify(token).pipe(
-      Effect.flatMap((info) => {
-        const reason = refinement.check?.(info.claims)
-        if (reason !== undefined) return Effect.fail(new InvalidToken({ reason }))
-        return Effect.succeed(refinement.user === undefined ? info : { ...info, user: refinement.user(info) })
-      }),
-      Effect.tapError((error) =>
-        refinement.onInvalid !== undefined && error instanceof InvalidToken
-          ? refinement.onInvalid(Redacted.value(token), error)
-          : Effect.void
-      )
-    )
-})
+export const refine = (verifier: TokenVerifier.Service, refinement: Refinement): TokenVerifier.Service => {
+  // the one place the refinement decides, for both the verification and a verdict the inner verifier already holds
+  const refined = (info: AuthInfo): AuthInfo | InvalidToken => {
+    const reason = refinement.check?.(info.claims)
+    if (reason !== undefined) return new InvalidToken({ reason })
+    return refinement.user === undefined ? info : { ...info, user: refinement.user(info) }
+  }
+  const known = verifier.known
+  return {
+    verify: (token) =>
+      verifier.verify(token).pipe(
+        Effect.flatMap((info) => {
+          const outcome = refined(info)
+          return outcome instanceof InvalidToken ? Effect.fail(outcome) : Effect.succeed(outcome)
+        }),
+        Effect.tapError((error) =>
+          refinement.onInvalid !== undefined && error instanceof InvalidToken
+            ? refinement.onInvalid(Redacted.value(token), error)
+            : Effect.void
+        )
+      ),
+    // a held verdict the refinement refuses is left to `verify`, which also tells `onInvalid`
+    known:
+      known === undefined
+        ? undefined
+        : (token) => {
+            const info = known(token)
+            if (info === undefined) return undefined
+            const outcome = refined(info)
+            return outcome instanceof InvalidToken ? undefined : outcome
+          }
+  }
+}
 
 /** Strings of a claim that is an array of strings (other members ignored). */
 export const stringArray = (value: unknown): ReadonlyArray<string> =>
