@@ -14,15 +14,28 @@ const allowsOrigin = (exchange: Exchange, origin: string): string | undefined =>
   return allowed === "*" || allowed === origin ? undefined : `Access-Control-Allow-Origin is "${allowed}", not "${origin}"`
 }
 
-/** Whether the server refused the doctor's origin outright (an allowlist), rather than forgetting CORS. */
-export const refusesOrigin = (exchange: Exchange): boolean =>
-  exchange.status === 403 && exchange.headers["access-control-allow-origin"] === undefined
+/**
+ * How the server showed an origin allowlist that leaves the doctor's origin out, or undefined when it did not:
+ * a 403, or no Access-Control-Allow-Origin on an answer that varies by Origin (what the library's own Cors and
+ * common CORS middleware, such as Hono's `cors({ origin: [...] })`, send to an origin they do not allow). A
+ * server that forgot CORS sends neither.
+ */
+const refusal = (exchange: Exchange): string | undefined => {
+  if (exchange.headers["access-control-allow-origin"] !== undefined) return undefined
+  if (exchange.status === 403) return "is refused with 403"
+  return headerList(exchange, "vary").includes("origin")
+    ? "gets no Access-Control-Allow-Origin from an answer that varies by Origin"
+    : undefined
+}
 
-const originRefusedCheck = (id: string, title: string, origin: string): Check =>
+/** Whether the server refused the doctor's origin (an allowlist), rather than forgetting CORS. */
+export const refusesOrigin = (exchange: Exchange): boolean => refusal(exchange) !== undefined
+
+const originRefusedCheck = (id: string, title: string, origin: string, how: string): Check =>
   warn(
     id,
     title,
-    `origin ${origin} is refused with 403: the server has an origin allowlist`,
+    `origin ${origin} ${how}: the server has an origin allowlist`,
     "run the doctor again with --origin set to a browser origin the server allows, to check CORS for it"
   )
 
@@ -34,7 +47,8 @@ const essentialExposed = ["WWW-Authenticate", "Mcp-Session-Id"]
 export const challenge = (exchange: Exchange, origin: string): Check => {
   const id = "server.cors.challenge"
   const title = "CORS on the 401"
-  if (refusesOrigin(exchange)) return originRefusedCheck(id, title, origin)
+  const refused = refusal(exchange)
+  if (refused !== undefined) return originRefusedCheck(id, title, origin, refused)
   const exposed = headerList(exchange, "access-control-expose-headers")
   const exposes = (name: string) => exposed.includes("*") || exposed.includes(name.toLowerCase())
   const problems = [
@@ -63,9 +77,10 @@ export const preflight = (exchange: Exchange, origin: string, originRefused: boo
   const id = "server.cors.preflight"
   const title = "CORS preflight"
   // a preflight for a refused origin rightly lacks Access-Control-Allow-Origin; the POST showed the allowlist
-  if (refusesOrigin(exchange) || (originRefused && exchange.headers["access-control-allow-origin"] === undefined)) {
-    return originRefusedCheck(id, title, origin)
-  }
+  const refused =
+    refusal(exchange) ??
+    (originRefused && exchange.headers["access-control-allow-origin"] === undefined ? "was refused by the POST" : undefined)
+  if (refused !== undefined) return originRefusedCheck(id, title, origin, refused)
   const methods = headerList(exchange, "access-control-allow-methods")
   const allowed = headerList(exchange, "access-control-allow-headers")
   // Fetch spec: a wildcard never covers Authorization
