@@ -32,6 +32,7 @@ import { introspectAt, revokeAt } from "./internal/upstreamGrant.js"
 import { checkScopes, checkUrl } from "../internal/settings.js"
 import * as PresetVerifier from "./presets/PresetVerifier.js"
 import { acceptsAuthorizationResponseIssuer, type UpstreamPreset } from "./presets/UpstreamPreset.js"
+import * as UserinfoCheck from "./upstream/UserinfoCheck.js"
 
 /** How the proxy authenticates to the upstream token endpoint (RFC 6749 §2.3.1). */
 export type TokenEndpointAuthMethod = "client_secret_basic" | "client_secret_post"
@@ -47,7 +48,10 @@ export interface UpstreamOptions {
   readonly authorizationEndpoint?: string | undefined
   /** The token endpoint (default: from the issuer's metadata). */
   readonly tokenEndpoint?: string | undefined
-  /** The userinfo endpoint, used when the token response has no ID token (default: from the metadata). */
+  /**
+   * The userinfo endpoint, used when the token response has no ID token, and to re-check a grant when there is no
+   * introspection endpoint (default: from the metadata).
+   */
   readonly userinfoEndpoint?: string | undefined
   /** The key set of ID tokens (default: from the metadata). */
   readonly jwksUri?: string | undefined
@@ -100,7 +104,7 @@ export class UpstreamRefused extends Data.TaggedError("UpstreamRefused")<{
 
 /**
  * What the upstream says about a grant: `active` (with new tokens when the check refreshed them), `revoked`, or
- * `unknown` when the upstream offers no way to ask (no introspection, token check or refresh token).
+ * `unknown` when the upstream offers no way to ask (no introspection, token check, userinfo or refresh token).
  */
 export type GrantCheck =
   | { readonly _tag: "active"; readonly tokens?: UpstreamTokens | undefined }
@@ -145,8 +149,8 @@ export interface Upstream {
   readonly refresh: (refreshToken: string) => Effect.Effect<UpstreamTokens, UpstreamRefused | UpstreamUnavailable>
   /**
    * Asks the upstream whether the grant behind these tokens still stands: introspection of the refresh token (or
-   * access token) when the upstream has an introspection endpoint, else the preset's token check (GitHub, Google),
-   * else a refresh. Nothing is revoked here.
+   * access token) when the upstream has an introspection endpoint, else the preset's token check (GitHub, Google) or
+   * the userinfo endpoint for a fresh access token, else a refresh. Nothing is revoked here.
    */
   readonly checkGrant: (tokens: UpstreamTokens) => Effect.Effect<GrantCheck, UpstreamUnavailable>
   /** Revokes the upstream grant (its refresh token, else its access token) at the RFC 7009 endpoint, if there is one. */
@@ -205,6 +209,8 @@ interface Normalized {
   readonly tokenEndpoint: Effect.Effect<string, UpstreamUnavailable>
   readonly revocationEndpoint: Effect.Effect<string | undefined, UpstreamUnavailable>
   readonly introspectionEndpoint: Effect.Effect<string | undefined, UpstreamUnavailable>
+  /** Where an access token is re-checked when there is neither introspection nor a provider token check. */
+  readonly userinfoEndpoint: Effect.Effect<string | undefined, UpstreamUnavailable>
   /** The provider's own token check (GitHub, Google): whether an access token is still valid for our application. */
   readonly checkAccessToken: ((token: string) => Effect.Effect<boolean, UpstreamUnavailable>) | undefined
   readonly clientId: string
@@ -226,6 +232,12 @@ const refusedIdentity = (reason: string) =>
     Effect.logWarning("upstream identity refused").pipe(Effect.annotateLogs({ reason })),
     new UpstreamRefused({ step: "identity", error: "invalid_token" })
   )
+
+/** What was said about an access token alone, and which check said it. */
+interface AccessTokenVerdict {
+  readonly verdict: UserinfoCheck.UserinfoVerdict
+  readonly by: "token check" | "userinfo" | "none"
+}
 
 /** The shared implementation over normalized settings. */
 const build = (n: Normalized, context: Context.Context<HttpClient.HttpClient>): Upstream => {
@@ -300,20 +312,42 @@ const build = (n: Normalized, context: Context.Context<HttpClient.HttpClient>): 
       ? { token: tokens.refresh_token, token_type_hint: "refresh_token" }
       : { token: tokens.access_token, token_type_hint: "access_token" }
 
+  // what the upstream says of the access token alone: the provider's own check (GitHub, Google) when it has one, which
+  // also pins the token to our application; else the userinfo endpoint, which any OIDC upstream has
+  const accessTokenVerdict = (token: string): Effect.Effect<AccessTokenVerdict, UpstreamUnavailable, HttpClient.HttpClient> =>
+    n.checkAccessToken !== undefined
+      ? Effect.map(n.checkAccessToken(token), (valid): AccessTokenVerdict => ({ verdict: valid ? "accepted" : "refused", by: "token check" }))
+      : Effect.flatMap(n.userinfoEndpoint, (url) =>
+          url === undefined
+            ? Effect.succeed<AccessTokenVerdict>({ verdict: "unanswered", by: "none" })
+            : Effect.map(UserinfoCheck.check(url, Redacted.make(token), n.timeout), (verdict): AccessTokenVerdict => ({ verdict, by: "userinfo" }))
+        )
+
   const checkGrant = (tokens: UpstreamTokens) =>
     Effect.gen(function* () {
+      // 1. introspection first: it is authenticated as our client and asks about the refresh token, the whole grant
       const introspection = yield* n.introspectionEndpoint
       if (introspection !== undefined) {
         const active = yield* introspectAt(introspection, yield* clientAuthentication(grantToken(tokens)), n.timeout)
         return active ? { _tag: "active" as const } : { _tag: "revoked" as const }
       }
+      // 2. the provider's token check, else 3. userinfo: they vouch for the access token only, so a (nearly) expired
+      // one goes straight to the refresh when there is a refresh token. Both come before the refresh because they
+      // change nothing upstream, while a refresh issues new tokens (and rotates a refresh token some upstreams accept
+      // once: a refresh answer lost in flight can end the grant) and costs a Store write for every check.
       const now = yield* Clock.currentTimeMillis
       const expired = tokens.expires_at !== undefined && tokens.expires_at - 30_000 <= now
-      if (n.checkAccessToken !== undefined && (!expired || tokens.refresh_token === undefined)) {
-        if (yield* n.checkAccessToken(tokens.access_token)) return { _tag: "active" as const }
-        // an expired or revoked access token: only the refresh token can tell which
-        if (tokens.refresh_token === undefined) return { _tag: "revoked" as const }
+      if (!expired || tokens.refresh_token === undefined) {
+        const { verdict, by } = yield* accessTokenVerdict(tokens.access_token)
+        if (verdict === "accepted") return { _tag: "active" as const }
+        // an expired or revoked access token, or (at userinfo) one meant for another audience: only the refresh token
+        // can tell which; without one, the grant cannot be used upstream any more
+        if (verdict === "refused" && tokens.refresh_token === undefined) {
+          yield* Effect.logInfo("upstream refused the grant's access token").pipe(Effect.annotateLogs({ check: by }))
+          return { _tag: "revoked" as const }
+        }
       }
+      // 4. a refresh: its refusal is the upstream's word on the whole grant
       if (tokens.refresh_token !== undefined) {
         const refreshed = yield* Effect.either(refresh(tokens.refresh_token))
         if (refreshed._tag === "Right") return { _tag: "active" as const, tokens: refreshed.right }
@@ -461,6 +495,7 @@ export const make = (options: UpstreamOptions): Effect.Effect<Upstream, ConfigPr
         tokenEndpoint: required("token_endpoint"),
         revocationEndpoint: endpoint("revocation_endpoint"),
         introspectionEndpoint: endpoint("introspection_endpoint"),
+        userinfoEndpoint: endpoint("userinfo_endpoint"),
         checkAccessToken: undefined,
         clientId: options.clientId,
         clientSecret: options.clientSecret,
@@ -525,6 +560,9 @@ export const fromPreset = (
         tokenEndpoint: Effect.succeed(preset.tokenEndpoint),
         revocationEndpoint: Effect.succeed(preset.revocationEndpoint),
         introspectionEndpoint: Effect.succeed(preset.introspectionEndpoint),
+        // a JWT access token for an API (Entra with API scopes, an Auth0 or generic `audience`) is not meant for
+        // userinfo, which refuses it (Microsoft Graph does): its grants are re-checked by refresh, as before
+        userinfoEndpoint: Effect.succeed(how.kind === "jwt" && how.token === "access_token" ? undefined : preset.userinfoEndpoint),
         // GitHub and Google answer for their opaque tokens; a JWT access token verified locally says nothing of revocation
         checkAccessToken:
           how.kind === "jwt"

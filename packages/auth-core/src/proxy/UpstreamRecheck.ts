@@ -1,13 +1,17 @@
 /**
  * Re-checking the upstream grant behind the proxy's access tokens, at most once per interval per grant. The proxy's
  * tokens are valid for minutes whatever happens upstream; with this on, the guard asks the upstream (introspection,
- * the provider's token check, or a refresh: see `Upstream.checkGrant`) when the interval has passed, and a revoked
- * upstream grant ends the proxy's grant, so its tokens answer 401 `invalid_token`.
+ * the provider's token check, userinfo, or a refresh: see `Upstream.checkGrant`) when the interval has passed, and a
+ * revoked upstream grant ends the proxy's grant, so its tokens answer 401 `invalid_token`.
  *
  * The interval is claimed with a Store counter that expires with it, so instances sharing a Store ask once between
  * them. When the upstream cannot be asked, the safe default refuses the request (503 with Retry-After): accepting
  * would let a revoked user in for as long as the upstream stays unreachable. `maxStale` opts into failing open for a
  * bounded time after the last confirmation instead.
+ *
+ * Whether a grant can be asked about at all is only known per grant: every upstream can be asked by a refresh, and
+ * only the token response says whether there is a refresh token. A grant that cannot be asked is accepted, with a
+ * warning once per proxy (not per request) so the gap is seen without flooding the log.
  *
  * @since 0.1.0
  */
@@ -57,6 +61,15 @@ export const make = (options: UpstreamRecheckOptions): UpstreamRecheck => {
   const claimKey = (grantId: string) => `${options.keyPrefix}recheck:${grantId}`
   const confirmedKey = (grantId: string) => `${options.keyPrefix}recheck-ok:${grantId}`
   const remaining = (grant: GrantRecord, now: number) => Duration.millis(Math.max(1, grant.expires_at - now))
+  let warnedUncheckable = false
+  const uncheckable = Effect.suspend(() => {
+    if (warnedUncheckable) return Effect.logDebug("upstream offers no way to re-check a grant")
+    warnedUncheckable = true
+    return Effect.logWarning(
+      "recheckUpstream: the upstream gave no way to re-check a grant (no introspection, provider token check or " +
+        "userinfo answer, and no refresh token); such grants are accepted unchecked (logged once)"
+    )
+  })
 
   const confirmed = (grant: GrantRecord) =>
     Effect.gen(function* () {
@@ -94,7 +107,7 @@ export const make = (options: UpstreamRecheckOptions): UpstreamRecheck => {
           )
           return true
         case "unknown":
-          yield* Effect.logDebug("upstream offers no way to re-check a grant")
+          yield* uncheckable
           return true
       }
     }).pipe(
