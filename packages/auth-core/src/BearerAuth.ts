@@ -34,12 +34,13 @@ export interface Service {
     requirements?: Requirements
   ) => Effect.Effect<AuthInfo, AuthError>
   /**
-   * `authenticate`'s verdict when nothing needs to run for it: a refused header, or a token whose verdict the verifier
-   * already holds (`TokenVerifier.known`). Undefined when only `authenticate` can tell. No fiber, no span.
+   * `authenticate`'s verdict when it can be reached at once: a refused header, or a token the verifier judges without
+   * waiting (`TokenVerifier.immediate`). Undefined when only `authenticate` can tell. No fiber, no span.
    */
-  readonly known: (
+  readonly immediate: (
     authorization: ReadonlyArray<string>,
-    requirements?: Requirements
+    requirements: Requirements | undefined,
+    now: number
   ) => Exit.Exit<AuthInfo, AuthError> | undefined
   /** The answer for a guard error, with this server's challenge. */
   readonly answer: (error: AuthError, requirements?: Requirements) => HttpAnswer.HttpAnswer
@@ -106,14 +107,18 @@ export const make: Effect.Effect<Service, never, TokenVerifier | ResourceServer 
     return info
   })
 
-  const held = verifier.known
-  const known = (authorization: ReadonlyArray<string>, requirements?: Requirements): Exit.Exit<AuthInfo, AuthError> | undefined => {
+  const judge = verifier.immediate
+  const immediate = (
+    authorization: ReadonlyArray<string>,
+    requirements: Requirements | undefined,
+    now: number
+  ): Exit.Exit<AuthInfo, AuthError> | undefined => {
     const token = readBearer(authorization)
     if (!Redacted.isRedacted(token)) return Exit.fail(token)
-    const info = held?.(token)
-    if (info === undefined) return undefined
-    const refusal = scopeRefusal(info, requirements)
-    return refusal === undefined ? Exit.succeed(info) : Exit.fail(refusal)
+    const verdict = judge?.(token, now)
+    if (verdict === undefined || Exit.isFailure(verdict)) return verdict
+    const refusal = scopeRefusal(verdict.value, requirements)
+    return refusal === undefined ? verdict : Exit.fail(refusal)
   }
 
   const answer = (error: AuthError, requirements?: Requirements) => {
@@ -124,7 +129,7 @@ export const make: Effect.Effect<Service, never, TokenVerifier | ResourceServer 
     })
   }
 
-  return { authenticate, known, answer }
+  return { authenticate, immediate, answer }
 })
 
 /** A layer of the guard over the verifier and resource configuration in context. */

@@ -8,6 +8,7 @@ import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as jose from "jose"
 import type { ConfigProblem } from "./ConfigProblem.js"
@@ -47,6 +48,11 @@ export interface JwksOptions {
 export interface Service {
   /** The verification key for a token header, fetching or refreshing the set as the cache rules allow. */
   readonly getKey: (selector: KeySelector) => Effect.Effect<CryptoKey, InvalidToken | UpstreamUnavailable>
+  /**
+   * `getKey`'s answer when it needs nothing fetched, refreshed or imported at `now` (milliseconds): the key of a fresh
+   * set, or a refusal that no fetch can change. Undefined otherwise. Synchronous, for a guard answering without a fiber.
+   */
+  readonly held?: ((selector: KeySelector, now: number) => Exit.Exit<CryptoKey, InvalidToken> | undefined) | undefined
 }
 
 /** The remote key set service. */
@@ -99,25 +105,47 @@ const refusals = {
 
 const invalid = (reason: keyof typeof refusals): InvalidToken => refusals[reason]
 
+/** Which key of one set a header selects (its index), a refusal, or `missing` (a newer set may have it). */
+const selectIn = (set: KeySet, selector: KeySelector): number | InvalidToken | "missing" => {
+  const selection = JwkSet.select(set.keys, selector.alg, selector.kid)
+  switch (selection._tag) {
+    case "Missing":
+      return "missing"
+    case "Mismatch":
+      return invalid("algorithm")
+    case "Ambiguous":
+      // without a kid and with several candidates, trying each would turn one token into several verifications
+      return invalid("unknown_key")
+    case "Found":
+      return selection.index
+  }
+}
+
 /** How the key for a header is looked up in one set, before any refresh is considered. */
 const lookup = (
   set: KeySet,
   selector: KeySelector,
   minRsaModulusBits: number
 ): Effect.Effect<CryptoKey, InvalidToken> | "missing" => {
-  const selection = JwkSet.select(set.keys, selector.alg, selector.kid)
-  switch (selection._tag) {
-    case "Missing":
-      return "missing"
-    case "Mismatch":
-      return Effect.fail(invalid("algorithm"))
-    case "Ambiguous":
-      // without a kid and with several candidates, trying each would turn one token into several verifications
-      return Effect.fail(invalid("unknown_key"))
-    case "Found":
-      return importKey(set, selection.index, selector.alg, minRsaModulusBits)
-  }
+  const selected = selectIn(set, selector)
+  if (selected === "missing") return "missing"
+  return typeof selected === "number" ? importKey(set, selected, selector.alg, minRsaModulusBits) : Effect.fail(selected)
 }
+
+/**
+ * The answer for a header in one set when it is known at once: an imported key or a refusal; `missing` when the set
+ * lacks the key, undefined when the key still has to be imported.
+ */
+const heldIn = (set: KeySet, selector: KeySelector): Exit.Exit<CryptoKey, InvalidToken> | "missing" | undefined => {
+  if (JwkSet.keyTypeFor(selector.alg) === undefined) return Exit.fail(invalid("algorithm"))
+  const selected = selectIn(set, selector)
+  if (selected === "missing") return "missing"
+  if (typeof selected !== "number") return Exit.fail(selected)
+  const key = set.imported.get(importCacheKey(selected, selector.alg))?.key
+  return key === undefined ? undefined : Exit.succeed(key)
+}
+
+const importCacheKey = (index: number, alg: string): string => `${index} ${alg}`
 
 const importKey = (
   set: KeySet,
@@ -126,7 +154,7 @@ const importKey = (
   minRsaModulusBits: number
 ): Effect.Effect<CryptoKey, InvalidToken> => {
   const jwk = set.keys[index]!
-  const cacheKey = `${index} ${alg}`
+  const cacheKey = importCacheKey(index, alg)
   let entry = set.imported.get(cacheKey)
   // the hot path: an imported key is returned without touching a promise
   if (entry?.key !== undefined) return Effect.succeed(entry.key)
@@ -199,7 +227,15 @@ export const make = (options: JwksOptions): Effect.Effect<Service, never, HttpCl
       return yield* invalid("unknown_key")
     })
 
-    return Jwks.of({ getKey })
+    const held = (selector: KeySelector, now: number): Exit.Exit<CryptoKey, InvalidToken> | undefined => {
+      const set = cache.fresh(now)
+      if (set === undefined) return JwkSet.keyTypeFor(selector.alg) === undefined ? Exit.fail(invalid("algorithm")) : undefined
+      // a missing key may be a rotation: only getKey may look in a newer set
+      const found = heldIn(set, selector)
+      return found === "missing" ? undefined : found
+    }
+
+    return Jwks.of({ getKey, held })
   })
 
 /** A key set over fixed keys, with the same key selection rules and no fetching (tests, keys from configuration). */
@@ -214,7 +250,11 @@ export const fromKeySet = (
         if (JwkSet.keyTypeFor(selector.alg) === undefined) return yield* invalid("algorithm")
         const found = lookup(keySet, selector, minRsaModulusBits)
         return found === "missing" ? yield* invalid("unknown_key") : yield* found
-      })
+      }),
+      held: (selector) => {
+        const found = heldIn(keySet, selector)
+        return found === "missing" ? Exit.fail(invalid("unknown_key")) : found
+      }
     })
   })
 

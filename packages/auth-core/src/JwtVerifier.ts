@@ -7,6 +7,7 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type { AuthInfo } from "./AuthInfo.js"
@@ -17,7 +18,7 @@ import { sameResource } from "./ResourceUrl.js"
 import { TokenVerifier, type Service } from "./TokenVerifier.js"
 import { decodeCompact } from "./internal/compactJws.js"
 import * as Telemetry from "./Telemetry.js"
-import { prepareKey, verifyCompactSignature } from "./internal/jwsSignature.js"
+import { type PreparedKey, prepareKey, verifyCompactSignature } from "./internal/jwsSignature.js"
 import { spanned } from "./internal/tracing.js"
 
 /** Asymmetric JWS algorithms; symmetric (HS*) and `none` are never accepted. */
@@ -77,6 +78,12 @@ const normalizedTyp = (typ: unknown): string | undefined =>
 
 const isFiniteNumber = (u: unknown): u is number => typeof u === "number" && Number.isFinite(u)
 
+/** A token that passed the checks made before its key is looked up, decoded once. */
+interface Unverified {
+  readonly payload: Record<string, unknown>
+  readonly selector: { readonly alg: string; readonly kid: string | undefined }
+}
+
 /** Builds a JWT verifier using the {@link Jwks} service for keys. */
 export const make = (options: JwtVerifierOptions): Effect.Effect<Service, never, Jwks> =>
   Effect.gen(function* () {
@@ -89,64 +96,48 @@ export const make = (options: JwtVerifierOptions): Effect.Effect<Service, never,
     const maxTokenBytes = options.maxTokenBytes ?? 16 * 1024
     const mapping = options.claims ?? {}
 
-    const verifyUntraced = Effect.fnUntraced(function* (redacted: Redacted.Redacted<string>) {
-      const token = Redacted.value(redacted)
+    // the checks before any key is looked up: size, shape, header and issuer
+    const beforeKey = (token: string): Unverified | InvalidToken => {
       // length in UTF-16 units bounds the byte length from below; tokens are ASCII when well-formed
-      if (token.length > maxTokenBytes) return yield* invalid("too_large")
+      if (token.length > maxTokenBytes) return invalid("too_large")
       const decoded = decodeCompact(token)
-      if (decoded === undefined) return yield* invalid("malformed")
+      if (decoded === undefined) return invalid("malformed")
       const { header, payload } = decoded
-
-      if (typeof header["alg"] !== "string" || !algorithms.has(header["alg"])) return yield* invalid("algorithm")
-      if (refusedHeaders.some((name) => Object.hasOwn(header, name))) return yield* invalid("header")
-      if (header["kid"] !== undefined && typeof header["kid"] !== "string") return yield* invalid("header")
-      if (options.typ !== undefined && normalizedTyp(header["typ"]) !== options.typ) return yield* invalid("type")
+      if (typeof header["alg"] !== "string" || !algorithms.has(header["alg"])) return invalid("algorithm")
+      if (refusedHeaders.some((name) => Object.hasOwn(header, name))) return invalid("header")
+      if (header["kid"] !== undefined && typeof header["kid"] !== "string") return invalid("header")
+      if (options.typ !== undefined && normalizedTyp(header["typ"]) !== options.typ) return invalid("type")
       // checked before any key fetch: a foreign issuer's token never makes us contact anyone
-      if (typeof payload["iss"] !== "string" || !issuers.has(payload["iss"])) return yield* invalid("issuer")
+      if (typeof payload["iss"] !== "string" || !issuers.has(payload["iss"])) return invalid("issuer")
+      return { payload, selector: { alg: header["alg"], kid: header["kid"] as string | undefined } }
+    }
 
-      const alg = header["alg"]
-      const key = yield* jwks.getKey({ alg, kid: header["kid"] as string | undefined })
-      // the header and payload are decoded once, above; the signature is checked over the token's own bytes
-      const prepared = prepareKey(alg, key)
-      if (prepared === undefined) return yield* invalid("algorithm")
-      let checked: boolean | Promise<boolean>
-      try {
-        checked = verifyCompactSignature(prepared, token)
-      } catch {
-        return yield* invalid("malformed")
-      }
-      // node:crypto answers at once, so a token whose key is already held is verified without leaving the fiber
-      const signed = typeof checked === "boolean"
-        ? checked
-        : yield* Effect.tryPromise({ try: () => checked, catch: () => invalid("malformed") })
-      if (!signed) return yield* invalid("signature")
-
-      const now = (yield* Clock.currentTimeMillis) / 1000
+    // the checks after the signature: audience, times, subject; then the principal
+    const afterSignature = (redacted: Redacted.Redacted<string>, payload: Record<string, unknown>, nowMillis: number): AuthInfo | InvalidToken => {
+      const now = nowMillis / 1000
       const aud = payload["aud"]
       const audList = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : undefined
-      if (audList === undefined || !audList.every((a) => typeof a === "string")) return yield* invalid("audience")
-      if (!audList.some((a) => audiences.some((expected) => sameResource(a, expected)))) {
-        return yield* invalid("audience")
-      }
+      if (audList === undefined || !audList.every((a) => typeof a === "string")) return invalid("audience")
+      if (!audList.some((a) => audiences.some((expected) => sameResource(a, expected)))) return invalid("audience")
       const { exp, nbf, iat, sub } = payload
-      if (exp === undefined) return yield* invalid("missing_claim")
-      if (!isFiniteNumber(exp)) return yield* invalid("claim_type")
-      if (now - toleranceSeconds >= exp) return yield* invalid("expired")
-      if (nbf !== undefined && !isFiniteNumber(nbf)) return yield* invalid("claim_type")
-      if (isFiniteNumber(nbf) && nbf > now + toleranceSeconds) return yield* invalid("not_yet_valid")
-      if (iat !== undefined && !isFiniteNumber(iat)) return yield* invalid("claim_type")
-      if (isFiniteNumber(iat) && iat > now + toleranceSeconds) return yield* invalid("issued_in_future")
+      if (exp === undefined) return invalid("missing_claim")
+      if (!isFiniteNumber(exp)) return invalid("claim_type")
+      if (now - toleranceSeconds >= exp) return invalid("expired")
+      if (nbf !== undefined && !isFiniteNumber(nbf)) return invalid("claim_type")
+      if (isFiniteNumber(nbf) && nbf > now + toleranceSeconds) return invalid("not_yet_valid")
+      if (iat !== undefined && !isFiniteNumber(iat)) return invalid("claim_type")
+      if (isFiniteNumber(iat) && iat > now + toleranceSeconds) return invalid("issued_in_future")
       if (maxAgeSeconds !== undefined) {
-        if (!isFiniteNumber(iat)) return yield* invalid("missing_claim")
-        if (now - iat > maxAgeSeconds + toleranceSeconds) return yield* invalid("expired")
+        if (!isFiniteNumber(iat)) return invalid("missing_claim")
+        if (now - iat > maxAgeSeconds + toleranceSeconds) return invalid("expired")
       }
-      if (typeof sub !== "string" || sub.trim() === "") return yield* invalid("subject")
+      if (typeof sub !== "string" || sub.trim() === "") return invalid("subject")
 
       const clientId = typeof payload["client_id"] === "string" ? payload["client_id"] : typeof payload["azp"] === "string" ? payload["azp"] : undefined
-      const info: AuthInfo = {
+      return {
         token: redacted,
         subject: sub,
-        issuer: payload["iss"],
+        issuer: payload["iss"] as string,
         audience: audList as Array<string>,
         clientId,
         scopes: ClaimMapping.scopes(payload),
@@ -154,13 +145,62 @@ export const make = (options: JwtVerifierOptions): Effect.Effect<Service, never,
         claims: payload,
         user: ClaimMapping.toUser(payload, mapping)
       }
-      return info
+    }
+
+    // whether the signature verifies; a signature that cannot be checked at all is a malformed token
+    const signatureOf = (prepared: PreparedKey, token: string): boolean | Promise<boolean> | InvalidToken => {
+      try {
+        return verifyCompactSignature(prepared, token)
+      } catch {
+        return invalid("malformed")
+      }
+    }
+
+    const verifyUntraced = Effect.fnUntraced(function* (redacted: Redacted.Redacted<string>) {
+      const token = Redacted.value(redacted)
+      const checked = beforeKey(token)
+      if (checked instanceof InvalidToken) return yield* checked
+      const key = yield* jwks.getKey(checked.selector)
+      // the header and payload are decoded once, above; the signature is checked over the token's own bytes
+      const prepared = prepareKey(checked.selector.alg, key)
+      if (prepared === undefined) return yield* invalid("algorithm")
+      const signature = signatureOf(prepared, token)
+      if (signature instanceof InvalidToken) return yield* signature
+      // node:crypto answers at once, so a token whose key is already held is verified without leaving the fiber
+      const signed = typeof signature === "boolean"
+        ? signature
+        : yield* Effect.tryPromise({ try: () => signature, catch: () => invalid("malformed") })
+      if (!signed) return yield* invalid("signature")
+      const outcome = afterSignature(redacted, checked.payload, yield* Clock.currentTimeMillis)
+      return outcome instanceof InvalidToken ? yield* outcome : outcome
     })
+
+    // the same verdict outside any fiber, when the key is held and node:crypto can check the signature at once
+    const held = jwks.held
+    const immediate = held === undefined
+      ? undefined
+      : (redacted: Redacted.Redacted<string>, now: number): Exit.Exit<AuthInfo, InvalidToken> | undefined => {
+          const token = Redacted.value(redacted)
+          const checked = beforeKey(token)
+          if (checked instanceof InvalidToken) return Exit.fail(checked)
+          const key = held(checked.selector, now)
+          if (key === undefined) return undefined
+          if (Exit.isFailure(key)) return Exit.failCause(key.cause)
+          const prepared = prepareKey(checked.selector.alg, key.value)
+          if (prepared === undefined) return Exit.fail(invalid("algorithm"))
+          // a key only WebCrypto can check answers later: that verification is left to the fiber
+          if (prepared.node === undefined) return undefined
+          const signature = signatureOf(prepared, token)
+          if (signature instanceof InvalidToken) return Exit.fail(signature)
+          if (signature !== true) return signature === false ? Exit.fail(invalid("signature")) : undefined
+          const outcome = afterSignature(redacted, checked.payload, now)
+          return outcome instanceof InvalidToken ? Exit.fail(outcome) : Exit.succeed(outcome)
+        }
 
     const span = spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "jwt" })
     const verify = (token: Redacted.Redacted<string>) => span(verifyUntraced(token))
 
-    return { verify }
+    return { verify, immediate }
   })
 
 /** A layer providing {@link TokenVerifier} as a JWT verifier over the {@link Jwks} in context. */

@@ -145,9 +145,11 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
   // the built runtime: running on it directly keeps the layer's error out of every request's type
   const built = await runtime.runtime()
   const runFork = Runtime.runFork(built)
-  // with the tracer off (the default) a verdict that needs nothing to run is read without a fiber; with it on every
+  // with the tracer off (the default) a verdict that can be reached at once is read without a fiber; with it on every
   // request goes through the fiber, so that each one has its guard span
   const tracerOn = FiberRefs.getOrDefault(built.fiberRefs, FiberRef.currentTracerEnabled)
+  // the clock the runtime's fibers read, for verdicts read outside them
+  const clock = Runtime.runSync(built)(Effect.clock)
   const metadataBody = JSON.stringify(metadata)
   const metadataPaths = new Set(server.metadataPaths)
   const mcpPath = server.mcpPath
@@ -276,18 +278,18 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     return info
   })
 
-  // the same verdict when nothing needs to run for it (a refused header, a held verdict), or undefined. A throw from
-  // a verifier's `known` is left to the fiber path, which turns a defect into its 503
-  const knownVerdict = (request: GuardRequest, requirements: Requirements): Exit.Exit<AuthInfo, AuthError> | undefined => {
-    let known: Exit.Exit<AuthInfo, AuthError> | undefined
+  // the same verdict when it can be reached at once (a refused header, a held verdict, a JWT whose key is held), or
+  // undefined. A throw from a verifier is left to the fiber path, which turns a defect into its 503
+  const immediateVerdict = (request: GuardRequest, requirements: Requirements): Exit.Exit<AuthInfo, AuthError> | undefined => {
+    let verdict: Exit.Exit<AuthInfo, AuthError> | undefined
     try {
-      known = bearer.known(request.authorization, requirements)
+      verdict = bearer.immediate(request.authorization, requirements, clock.unsafeCurrentTimeMillis())
     } catch {
       return undefined
     }
-    if (known === undefined || Exit.isFailure(known)) return known
-    const refusal = sessionRefusal(known.value, request.sessionId)
-    return refusal === undefined ? known : Exit.fail(refusal)
+    if (verdict === undefined || Exit.isFailure(verdict)) return verdict
+    const refusal = sessionRefusal(verdict.value, request.sessionId)
+    return refusal === undefined ? verdict : Exit.fail(refusal)
   }
   const inGuardSpan = spanned(Telemetry.Span.guard)
 
@@ -363,8 +365,8 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     const requirements = requirementsOf(request)
     const origin = request.origin
     if (!tracerOn) {
-      const known = knownVerdict(request, requirements)
-      if (known !== undefined) return settle(known, requirements, origin)
+      const verdict = immediateVerdict(request, requirements)
+      if (verdict !== undefined) return settle(verdict, requirements, origin)
     }
     // the request's one trip through the runtime. A fiber runs synchronously until it has to wait, so a verdict that
     // needs nothing remote (a cached key or a cached verdict) is read at once, without a promise or a scheduling hop

@@ -5,6 +5,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type { AuthInfo, User } from "./AuthInfo.js"
@@ -16,11 +17,14 @@ export interface Service {
   /** The principal of a valid token, or why the token is refused. */
   readonly verify: (token: Redacted.Redacted<string>) => Effect.Effect<AuthInfo, InvalidToken | UpstreamUnavailable>
   /**
-   * The principal of a token whose success the verifier already holds (a cached verdict), read synchronously;
-   * undefined whenever only `verify` can tell. It lets the guard answer a repeated token without running a fiber, so
-   * it must agree with `verify`: a wrapper that changes verdicts either implements it the same way or leaves it out.
+   * `verify`'s verdict when it can be reached at once, with nothing to fetch or wait for: a held verdict, or a JWT whose
+   * key is held. Undefined whenever only `verify` can tell. `now` is the time in milliseconds (the runtime's Clock).
+   * It runs outside any fiber (no logs, no spans) and must agree with `verify`: a wrapper that changes verdicts
+   * implements it the same way or leaves it out.
    */
-  readonly known?: ((token: Redacted.Redacted<string>) => AuthInfo | undefined) | undefined
+  readonly immediate?:
+    | ((token: Redacted.Redacted<string>, now: number) => Exit.Exit<AuthInfo, InvalidToken | UpstreamUnavailable> | undefined)
+    | undefined
 }
 
 /** The token verifier service. */

@@ -21,6 +21,7 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type { AuthInfo } from "./AuthInfo.js"
@@ -42,8 +43,8 @@ export const defaults = { maxEntries: 10_000, maxTtl: "1 minute" } as const
 
 /** A caching verifier. */
 export interface VerifiedTokenCache extends VerifierService {
-  /** The principal of a token verified before and still held (no verification runs), else undefined. */
-  readonly known: (token: Redacted.Redacted<string>) => AuthInfo | undefined
+  /** The held verdict at `now`, else the inner verifier's immediate one (remembered when a success), else undefined. */
+  readonly immediate: (token: Redacted.Redacted<string>, now: number) => Exit.Exit<AuthInfo, InvalidToken | UpstreamUnavailable> | undefined
   /** Tokens remembered now (expired ones count until they are touched or evicted). */
   readonly size: Effect.Effect<number>
   /** Forgets every verdict, e.g. after learning that a signing key was compromised. */
@@ -79,8 +80,7 @@ export const make = (
   verifier: VerifierService,
   options: VerifiedTokenCacheOptions = {}
 ): Effect.Effect<VerifiedTokenCache> =>
-  // the clock in force when the cache is built, for the synchronous `known` (which runs outside any fiber)
-  Effect.map(Effect.clock, (clock) => {
+  Effect.sync(() => {
     const maxTtl = Duration.toMillis(options.maxTtl ?? defaults.maxTtl)
     const entries = ExpiringLru.make<Remembered>(options.maxEntries ?? defaults.maxEntries)
 
@@ -111,9 +111,19 @@ export const make = (
         })
       })
 
+    const inner = verifier.immediate
+    const immediate = (token: Redacted.Redacted<string>, now: number): Exit.Exit<AuthInfo, InvalidToken | UpstreamUnavailable> | undefined => {
+      const key = digest(Redacted.value(token))
+      const hit = held(key, token, now)
+      if (hit !== undefined) return Exit.succeed(hit)
+      const verdict = inner?.(token, now)
+      if (verdict !== undefined && Exit.isSuccess(verdict)) remember(key, verdict.value, now)
+      return verdict
+    }
+
     return {
       verify,
-      known: (token) => held(digest(Redacted.value(token)), token, clock.unsafeCurrentTimeMillis()),
+      immediate,
       size: Effect.sync(() => entries.size()),
       invalidateAll: Effect.sync(() => entries.clear())
     }

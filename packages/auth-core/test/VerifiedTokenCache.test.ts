@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, FastCheck as fc, Layer, Redacted, Runtime, TestClock } from "effect"
+import { Clock, Effect, Either, Exit, FastCheck as fc, Layer, Redacted, Runtime, TestClock } from "effect"
 import * as jose from "jose"
 import type { AuthInfo } from "../src/AuthInfo.js"
 import { InvalidToken } from "../src/Errors.js"
@@ -38,6 +38,18 @@ const counting = (expiresAt: (token: string) => number | undefined = () => start
 }
 
 const verifyWith = (cache: Service, token: string) => cache.verify(Redacted.make(token))
+
+/** A principal without its token, expiring an hour after the test's start. */
+const principalOf = (name: string): Omit<AuthInfo, "token"> => ({
+  subject: `user-of-${name}`,
+  issuer: "https://idp.example.com",
+  audience: [],
+  clientId: undefined,
+  scopes: ["mcp"],
+  expiresAt: start + 3600,
+  claims: { sub: `user-of-${name}` },
+  user: { userId: `user-of-${name}`, roles: [], permissions: [] }
+})
 
 describe("VerifiedTokenCache", () => {
   it.effect("verifies a repeated token once, and hands back the token the request presented", () =>
@@ -250,23 +262,25 @@ describe("VerifiedTokenCache", () => {
     })
   )
 
-  describe("known (the synchronous read the guard uses before running a fiber)", () => {
+  describe("immediate (the synchronous verdict the guard reads before running a fiber)", () => {
+    const now = Clock.currentTimeMillis
+    const principal = (exit: Exit.Exit<AuthInfo, unknown> | undefined) => (exit !== undefined && Exit.isSuccess(exit) ? exit.value : undefined)
+
     it.effect("holds nothing before a verification, then the principal with the presented token, until exp", () =>
       Effect.gen(function* () {
         yield* TestClock.setTime(start * 1000)
         const inner = counting(() => start + 30)
         const cache = yield* VerifiedTokenCache.make(inner.verifier, { maxTtl: "1 hour" })
-        expect(cache.known(Redacted.make("t"))).toBeUndefined()
+        expect(cache.immediate(Redacted.make("t"), yield* now)).toBeUndefined()
         yield* verifyWith(cache, "t")
         const presented = Redacted.make("t")
-        const held = cache.known(presented)
+        const held = principal(cache.immediate(presented, yield* now))
         expect(held?.subject).toBe("user-of-t")
         expect(held?.token).toBe(presented)
-        expect(cache.known(Redacted.make("t2"))).toBeUndefined()
+        expect(cache.immediate(Redacted.make("t2"), yield* now)).toBeUndefined()
         expect(inner.calls).toEqual(["t"])
-        // the clock it reads is the one in force when the cache was built (here the TestClock)
         yield* TestClock.adjust("30 seconds")
-        expect(cache.known(Redacted.make("t"))).toBeUndefined()
+        expect(cache.immediate(Redacted.make("t"), yield* now)).toBeUndefined()
       })
     )
 
@@ -275,7 +289,7 @@ describe("VerifiedTokenCache", () => {
         yield* TestClock.setTime(start * 1000)
         const cache = yield* VerifiedTokenCache.make({ verify: () => Effect.fail(new InvalidToken({ reason: "signature" })) })
         yield* Effect.either(verifyWith(cache, "bad"))
-        expect(cache.known(Redacted.make("bad"))).toBeUndefined()
+        expect(cache.immediate(Redacted.make("bad"), yield* now)).toBeUndefined()
       })
     )
 
@@ -285,7 +299,34 @@ describe("VerifiedTokenCache", () => {
         const cache = yield* VerifiedTokenCache.make(counting().verifier)
         yield* verifyWith(cache, "t")
         yield* cache.invalidateAll
-        expect(cache.known(Redacted.make("t"))).toBeUndefined()
+        expect(cache.immediate(Redacted.make("t"), yield* now)).toBeUndefined()
+      })
+    )
+
+    it.effect("on a miss asks the inner verifier's immediate verdict, remembers a success and passes a refusal on", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(start * 1000)
+        const asked: Array<string> = []
+        const inner = counting()
+        const cache = yield* VerifiedTokenCache.make({
+          verify: inner.verifier.verify,
+          immediate: (token) => {
+            asked.push(Redacted.value(token))
+            return Redacted.value(token) === "bad"
+              ? Exit.fail(new InvalidToken({ reason: "signature" }))
+              : Exit.succeed({ ...principalOf(Redacted.value(token)), token })
+          }
+        })
+        expect(principal(cache.immediate(Redacted.make("t"), yield* now))?.subject).toBe("user-of-t")
+        expect(principal(cache.immediate(Redacted.make("t"), yield* now))?.subject).toBe("user-of-t")
+        const refused = cache.immediate(Redacted.make("bad"), yield* now)
+        expect(refused !== undefined && Exit.isFailure(refused)).toBe(true)
+        expect(cache.immediate(Redacted.make("bad"), yield* now)).toBeDefined()
+        // the second "t" was a held verdict; both "bad" were judged, never remembered
+        expect(asked).toEqual(["t", "bad", "bad"])
+        // and verify serves what immediate remembered
+        yield* verifyWith(cache, "t")
+        expect(inner.calls).toEqual([])
       })
     )
   })

@@ -9,7 +9,6 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Ref from "effect/Ref"
 import { UpstreamUnavailable } from "../Errors.js"
 
 /** How a {@link RefreshingCache} fetches and ages its value. */
@@ -39,6 +38,11 @@ export interface RefreshingCache<A> {
    * and the last failure when it failed.
    */
   readonly refresh: Effect.Effect<A, UpstreamUnavailable>
+  /**
+   * The held value when `get` would serve it at `now` without starting anything (younger than `maxAge`), else
+   * undefined. Synchronous, for callers that answer without a fiber when they can.
+   */
+  readonly fresh: (now: number) => A | undefined
 }
 
 interface Held<A> {
@@ -69,7 +73,15 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
     const cooldown = Duration.toMillis(options.cooldown)
     const maxAge = Duration.toMillis(options.maxAge)
     const maxStale = Duration.toMillis(options.maxStale)
-    const state = yield* Ref.make<State<A>>({ held: undefined, lastAttempt: undefined, inflight: undefined })
+    // a plain variable: every change is one synchronous step (JavaScript runs one at a time), and `fresh` reads it
+    // outside any fiber
+    let state: State<A> = { held: undefined, lastAttempt: undefined, inflight: undefined }
+    const swap = (next: (s: State<A>) => State<A>): Effect.Effect<State<A>> =>
+      Effect.sync(() => {
+        const previous = state
+        state = next(previous)
+        return previous
+      })
 
     const coolingDown = (s: State<A>, now: number): boolean =>
       s.lastAttempt !== undefined && now - s.lastAttempt.at < cooldown
@@ -89,11 +101,11 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         if (Exit.isSuccess(exit)) {
-          const previous = yield* Ref.getAndSet(state, {
+          const previous = yield* swap(() => ({
             held: { value: exit.value, at: now },
             lastAttempt: { at: now, failure: undefined },
             inflight: undefined
-          })
+          }))
           if (previous.lastAttempt?.failure !== undefined) {
             yield* Effect.logInfo("upstream fetch recovered").pipe(Effect.annotateLogs("target", options.target))
           }
@@ -101,7 +113,7 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
         }
         if (Cause.isInterruptedOnly(exit.cause)) {
           // nothing was learned about the upstream: no attempt is recorded, the next caller may try again
-          yield* Ref.update(state, (s) => ({ ...s, inflight: undefined }))
+          yield* swap((s) => ({ ...s, inflight: undefined }))
           return yield* Deferred.failCause(deferred, exit.cause)
         }
         const reported = Cause.failureOption(exit.cause)
@@ -113,7 +125,7 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
         if (reported._tag === "None") {
           yield* Effect.logError("upstream fetch crashed", exit.cause).pipe(Effect.annotateLogs("target", options.target))
         }
-        const previous = yield* Ref.getAndUpdate(state, (s) => ({
+        const previous = yield* swap((s) => ({
           ...s,
           lastAttempt: { at: now, failure },
           inflight: undefined
@@ -137,7 +149,7 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
         Effect.forkDaemon
       )
 
-    // decisions are made inside Ref.modify so that exactly one caller starts a fetch; nothing here waits on a lock.
+    // decisions are made in one synchronous step so that exactly one caller starts a fetch; nothing waits on a lock.
     // Deciding and forking are one uninterruptible step: a caller interrupted in between would leave an `inflight`
     // that nobody completes, and every later caller would wait on it forever.
     const decide = (
@@ -151,7 +163,11 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
           const deferred = yield* Deferred.make<A, UpstreamUnavailable>()
-          const plan = yield* Ref.modify(state, (s) => choose(s, now, deferred))
+          const plan = yield* Effect.sync(() => {
+            const [chosen, next] = choose(state, now, deferred)
+            state = next
+            return chosen
+          })
           switch (plan._tag) {
             case "Serve":
               return plan.value
@@ -183,10 +199,16 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
       return [{ _tag: "Start", deferred }, { ...dropped, inflight: deferred }]
     })
 
+    const fresh = (now: number): A | undefined =>
+      state.held !== undefined && now - state.held.at < maxAge ? state.held.value : undefined
+
     const get: Effect.Effect<A, UpstreamUnavailable> = Effect.flatMap(
-      Effect.zip(Ref.get(state), Clock.currentTimeMillis),
+      Clock.currentTimeMillis,
       // the common case, a fresh value, creates no Deferred and takes no decision
-      ([s, now]) => s.held !== undefined && now - s.held.at < maxAge ? Effect.succeed(s.held.value) : getSlow
+      (now) => {
+        const value = fresh(now)
+        return value !== undefined ? Effect.succeed(value) : getSlow
+      }
     )
 
     const refreshSlow = decide((s, now, deferred) => {
@@ -199,7 +221,7 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
     })
 
     const refresh: Effect.Effect<A, UpstreamUnavailable> = Effect.flatMap(
-      Effect.zip(Ref.get(state), Clock.currentTimeMillis),
+      Effect.map(Clock.currentTimeMillis, (now) => [state, now] as const),
       // inside the cooldown after a success the answer is the held value: the common case under a flood of unknown
       // kids, answered without a Deferred or a decision (the same answer `refreshSlow` would give)
       ([s, now]) =>
@@ -209,5 +231,5 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
           : refreshSlow
     )
 
-    return { get, refresh }
+    return { get, refresh, fresh }
   })

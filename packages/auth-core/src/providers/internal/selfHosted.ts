@@ -4,6 +4,7 @@
  * express.
  */
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import type { AuthInfo, User } from "../../AuthInfo.js"
 import { ConfigProblem } from "../../ConfigProblem.js"
@@ -56,7 +57,7 @@ export const refine = (verifier: TokenVerifier.Service, refinement: Refinement):
     if (reason !== undefined) return new InvalidToken({ reason })
     return refinement.user === undefined ? info : { ...info, user: refinement.user(info) }
   }
-  const known = verifier.known
+  const inner = verifier.immediate
   return {
     verify: (token) =>
       verifier.verify(token).pipe(
@@ -70,15 +71,17 @@ export const refine = (verifier: TokenVerifier.Service, refinement: Refinement):
             : Effect.void
         )
       ),
-    // a held verdict the refinement refuses is left to `verify`, which also tells `onInvalid`
-    known:
-      known === undefined
+    // a refusal is left to `verify` when `onInvalid` has to hear of it (an effect, which needs the fiber)
+    immediate:
+      inner === undefined
         ? undefined
-        : (token) => {
-            const info = known(token)
-            if (info === undefined) return undefined
-            const outcome = refined(info)
-            return outcome instanceof InvalidToken ? undefined : outcome
+        : (token, now) => {
+            const verdict = inner(token, now)
+            if (verdict === undefined) return undefined
+            if (Exit.isFailure(verdict)) return refinement.onInvalid === undefined ? verdict : undefined
+            const outcome = refined(verdict.value)
+            if (!(outcome instanceof InvalidToken)) return Exit.succeed(outcome)
+            return refinement.onInvalid === undefined ? Exit.fail(outcome) : undefined
           }
   }
 }

@@ -1,7 +1,7 @@
 /**
- * The guard answers a held verdict (a repeated token, a refused header) without running a fiber when the tracer is
- * off. That shortcut must never change an answer: the same requests, in the same order, get the same outcome from a
- * guard that always runs the fiber (tracer on).
+ * With the tracer off, the guard answers without running a fiber whenever it can: a refused header, a held verdict,
+ * a JWT whose key is held. That shortcut must never change an answer: the same requests, in the same order, get the
+ * same outcome from a guard that always runs the fiber (tracer on).
  */
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -91,7 +91,7 @@ const seen = (outcome: McpAuth.GuardOutcome) =>
     ? { ok: true, subject: outcome.authInfo.subject, scopes: outcome.authInfo.scopes, sdkScopes: outcome.sdkAuthInfo.scopes, headers: outcome.headers }
     : { ok: false, status: outcome.answer.status, headers: outcome.answer.headers, body: outcome.answer.body }
 
-describe("McpAuth: a verdict read without a fiber", () => {
+describe("McpAuth: verdicts reached without a fiber", () => {
   it("gives every request the outcome the fiber path gives it, in any order", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(guardRequest, { minLength: 1, maxLength: 30 }), async (requests) => {
