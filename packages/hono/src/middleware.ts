@@ -1,7 +1,8 @@
 /** Hono routes and middleware over the framework-neutral surface of @mcp-oauth/auth-core: they translate, nothing more. */
 import { type AuthInfo, HttpAnswer, type McpAuth } from "@mcp-oauth/auth-core"
 import { type Context, Hono, type MiddlewareHandler } from "hono"
-import { readCapped, readJsonBody, withBody } from "./internal/readJsonBody.js"
+import { readCapped, readJsonBody } from "./internal/readJsonBody.js"
+import { restoreBody } from "./internal/restoredBody.js"
 
 /**
  * The variables `mcpAuthMiddleware` sets: `c.var.auth` (the principal), `c.var.sdkAuthInfo` (for the MCP SDK) and
@@ -92,8 +93,8 @@ export const mcpAuthMiddleware =
         if (denied !== undefined) return answer(denied)
         c.set("mcpBody", body.value)
       }
-      // the stream is spent: what runs next (the SDK transport, or the application's own handler) reads these bytes
-      c.req.raw = withBody(c.req.raw, body.bytes)
+      // the stream is spent: what runs next reads these bytes (the SDK handlers take the parsed body instead)
+      restoreBody(c.req, body.bytes)
     }
     c.set("auth", outcome.authInfo)
     c.set("sdkAuthInfo", outcome.sdkAuthInfo)

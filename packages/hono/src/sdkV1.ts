@@ -2,6 +2,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
 import type { Handler } from "hono"
+import { requestAsArrived } from "./internal/restoredBody.js"
 import { type McpAuthEnv, sdkAuthInfoOf } from "./middleware.js"
 
 /** The response, with `close` run once its body has been sent or the client went away. */
@@ -29,14 +30,16 @@ export const statelessMcpHandlerV1 =
   (createServer: () => McpServer): Handler<McpAuthEnv> =>
   async (c) => {
     const authInfo = sdkAuthInfoOf(c)
-    if (c.req.method !== "POST") return methodNotAllowed()
+    // with the body the guard parsed, the transport reads only the method, URL and headers
+    const parsedBody: unknown = c.get("mcpBody")
+    const request = parsedBody === undefined ? c.req.raw : requestAsArrived(c.req)
+    if (request.method !== "POST") return methodNotAllowed()
     const server = createServer()
     // no sessionIdGenerator: the transport runs stateless
     const transport = new WebStandardStreamableHTTPServerTransport({})
     await server.connect(transport)
-    const parsedBody: unknown = c.get("mcpBody")
-    const response = await transport.handleRequest(c.req.raw, parsedBody === undefined ? { authInfo } : { authInfo, parsedBody })
-    return closingAfter(response, c.req.raw.signal, () => {
+    const response = await transport.handleRequest(request, parsedBody === undefined ? { authInfo } : { authInfo, parsedBody })
+    return closingAfter(response, request.signal, () => {
       void transport.close()
       void server.close()
     })

@@ -106,6 +106,26 @@ describe("hono adapter", () => {
     expect(await response.json()).toEqual({ raw: sent, parsedByGuard: JSON.parse(sent) })
   })
 
+  it("leaves the body readable through Hono's request helpers, and a request replaced after the guard is the one read", async () => {
+    const sent = JSON.stringify({ jsonrpc: "2.0", id: 8, method: "tools/list", params: { note: "ünïcode" } })
+    const post = (path: string) =>
+      fetch(`${stack.origin}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json; charset=utf-8" },
+        body: sent
+      })
+    const viaHelpers = await post("/mcp/echo-hono")
+    expect(viaHelpers.status).toBe(200)
+    expect(await viaHelpers.json()).toEqual({
+      method: "POST",
+      contentType: "application/json; charset=utf-8",
+      url: `${stack.origin}/mcp/echo-hono`,
+      body: JSON.parse(sent)
+    })
+    const replaced = await post("/mcp/echo-replaced")
+    expect(await replaced.json()).toEqual({ replaced: true })
+  })
+
   it("hands the AuthInfo to a v1 tool as extra.authInfo, with the CORS headers on the MCP response", async () => {
     const response = await postMcp(stack.origin, `Bearer ${token}`, toolCall("whoami"), { origin: "https://app.example" })
     expect(response.status).toBe(200)

@@ -1,6 +1,7 @@
 /**
  * Reading a POSTed JSON body, bounded, for the scope check. The bytes read are handed back so the middleware can give
- * the MCP transport a request carrying them: teeing the stream (`request.clone()`) cost more than the guard itself.
+ * what runs next a request carrying them (internal/restoredBody.ts): teeing the stream (`request.clone()`) cost more
+ * than the guard itself.
  */
 
 /** Largest body read (the MCP SDK's own default is 4 MiB). */
@@ -65,7 +66,3 @@ export const readCapped = async (request: Request, limit: number): Promise<Uint8
   }
   return bytes
 }
-
-/** The same request with its (already read) body replaced by `bytes`, for whatever handler runs next. */
-export const withBody = (request: Request, bytes: Uint8Array<ArrayBuffer>): Request =>
-  new Request(request.url, { method: request.method, headers: request.headers, body: bytes, signal: request.signal })

@@ -62,6 +62,16 @@ export const protectedApp = (auth: McpAuth.McpAuth, mcp: Handler<McpAuthEnv>): H
   app.get("/mcp/me", (c) => c.json({ subject: c.var.auth.subject, user: c.var.auth.user, sdkClientId: c.var.sdkAuthInfo.clientId }))
   // an application route behind the guard that reads the body itself, after the guard read it for the scope check
   app.post("/mcp/echo", async (c) => c.json({ raw: await c.req.raw.text(), parsedByGuard: c.var.mcpBody ?? null }))
+  // the same through Hono's own request helpers, which read `c.req.raw` underneath
+  app.post("/mcp/echo-hono", async (c) =>
+    c.json({ method: c.req.method, contentType: c.req.header("content-type"), url: c.req.url, body: await c.req.json() })
+  )
+  // a middleware replacing the request after the guard: what it put there is what later handlers read
+  app.post("/mcp/echo-replaced", async (c, next) => {
+    c.req.raw = new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers, body: '{"replaced":true}' })
+    await next()
+  })
+  app.post("/mcp/echo-replaced", async (c) => c.json(await c.req.json()))
   app.all("/mcp", mcp)
   return app
 }
