@@ -1,7 +1,7 @@
 /**
  * The servers of the HTTP benchmark, in a process of their own so that the load generator does not share their
  * event loop: the same stateless SDK v1 MCP server behind each adapter, with and without auth (Express also with the
- * verified-token cache off), plus Express behind the official SDK's `requireBearerAuth` with a jose verifier. Prints `READY <json of ports>` when listening and stops
+ * verified-token cache off, and guard-first: no body parser before the guard), plus Express behind the official SDK's `requireBearerAuth` with a jose verifier. Prints `READY <json of ports>` when listening and stops
  * when its standard input closes.
  *
  * Environment: BENCH_ISSUER, BENCH_JWKS_URI, BENCH_RESOURCE.
@@ -68,6 +68,13 @@ const express = async () => {
     app.post("/mcp", requireMcpAuth(guarded), statelessMcpHandlerV1(createToolServer))
     await listenOn(name, createServer(app))
   }
+
+  // the wiring the docs recommend: no body parser before the guard, which reads the body once the token is valid
+  const guardFirst = await auth(true)
+  const first = express()
+  first.use(mcpAuthRouter(guardFirst))
+  first.post("/mcp", requireMcpAuth(guardFirst), statelessMcpHandlerV1(createToolServer))
+  await listenOn("express+auth(guard first)", createServer(first))
 
   // the official SDK v2 guard with the verifier its documentation suggests: jose over the remote key set
   const keys = jose.createRemoteJWKSet(new URL(jwksUri))

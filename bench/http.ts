@@ -144,6 +144,7 @@ const main = async () => {
   for (const adapter of ["node", "express", "hono"]) {
     compare(`${adapter}+auth`, adapter, 0.9, `${adapter}: auth (cache on, one token) / no auth`)
     compare(`${adapter}+auth(no cache)`, adapter, 0.9, `${adapter}: auth (cache off) / no auth`)
+    compare(`${adapter}+auth(guard first)`, adapter, 0.9, `${adapter}: auth (guard first, no parser before it) / no auth`)
   }
   compare("express+auth", "express+sdk requireBearerAuth", 1.0, "express: ours (cache on) / SDK requireBearerAuth+jose")
   compare("express+auth(no cache)", "express+sdk requireBearerAuth", 1.0, "express: ours (cache off) / SDK requireBearerAuth+jose")

@@ -33,10 +33,16 @@ export interface Operation {
 /** Requirements by operation, filled as tools, resources and prompts are registered. */
 export class Policy {
   private readonly entries = new Map<string, Requirement>()
+  private scoped = false
   /** Declares what an operation requires (replacing an earlier declaration). */
   set(kind: OperationKind, name: string, requirement: Requirement): this {
     this.entries.set(`${kind}\u0000${name}`, requirement)
+    this.scoped = [...this.entries.values()].some((entry) => (entry.scopes?.length ?? 0) > 0)
     return this
+  }
+  /** Whether any operation requires scopes; when none does, the HTTP layer has no body to look into. */
+  get requiresScopes(): boolean {
+    return this.scoped
   }
   /** The requirement of an operation, if any. */
   get(kind: OperationKind, name: string): Requirement | undefined {
@@ -67,9 +73,15 @@ export const operationsOf = (body: unknown): Array<Operation> =>
   })
 
 /** Every scope the operations in a body need, for the HTTP layer's step-up challenge. */
-export const scopesFor = (policy: Policy, body: unknown): Array<string> => [
-  ...new Set(operationsOf(body).flatMap((op) => policy.get(op.kind, op.name)?.scopes ?? []))
-]
+export const scopesFor = (policy: Policy, body: unknown): Array<string> => {
+  // runs on every request with a body: nothing to read when no operation needs a scope
+  if (!policy.requiresScopes) return []
+  const scopes = new Set<string>()
+  for (const operation of operationsOf(body)) {
+    for (const scope of policy.get(operation.kind, operation.name)?.scopes ?? []) scopes.add(scope)
+  }
+  return [...scopes]
+}
 
 /**
  * Checks a caller against a requirement. Missing scopes fail with {@link InsufficientScope} naming every scope
