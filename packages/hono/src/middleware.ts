@@ -98,10 +98,23 @@ export const mcpAuthMiddleware =
     }
     c.set("auth", outcome.authInfo)
     c.set("sdkAuthInfo", outcome.sdkAuthInfo)
-    // set on the pending response: Hono merges these into whatever the handler (or the error handler) returns
-    for (const name in outcome.headers) c.res.headers.set(name, outcome.headers[name]!)
     await next()
+    // on the response the handler (or the error handler) made: setting them before `next` would make Hono build a
+    // pending response and copy the handler's into a new one on every request
+    setHeaders(c, outcome.headers)
   }
+
+const setHeaders = (c: Context, headers: Readonly<Record<string, string>>): void => {
+  try {
+    for (const name in headers) c.res.headers.set(name, headers[name]!)
+  } catch {
+    // a response whose headers are immutable (one that came from fetch) is answered as a copy with its own headers
+    const { body, status, statusText } = c.res
+    const copied = new Headers(c.res.headers)
+    for (const name in headers) copied.set(name, headers[name]!)
+    c.res = new Response(body, { status, statusText, headers: copied })
+  }
+}
 
 /** The guard's SDK AuthInfo for the SDK handlers; throws (a 500) when `mcpAuthMiddleware` did not run before them. */
 export const sdkAuthInfoOf = (c: Context<McpAuthEnv>): AuthInfo.SdkAuthInfo => {

@@ -126,6 +126,20 @@ describe("hono adapter", () => {
     expect(await replaced.json()).toEqual({ replaced: true })
   })
 
+  it("puts the CORS headers on what the error handler answers, and on a response whose headers are immutable", async () => {
+    const headers = { authorization: `Bearer ${token}`, origin: "https://app.example" }
+    const failed = await fetch(`${stack.origin}/mcp/fails`, { headers })
+    expect(failed.status).toBe(502)
+    expect(await failed.json()).toEqual({ error: "handled" })
+    expect(failed.headers.get("access-control-allow-origin")).toBe("*")
+    expect(failed.headers.get("access-control-expose-headers")).toMatch(/WWW-Authenticate/)
+    // a response straight from fetch() has immutable headers
+    const immutable = await fetch(`${stack.origin}/mcp/immutable`, { headers })
+    expect(immutable.status).toBe(200)
+    expect(immutable.headers.get("access-control-expose-headers")).toMatch(/WWW-Authenticate/)
+    expect((await immutable.json()).resource).toBe(stack.resource)
+  })
+
   it("hands the AuthInfo to a v1 tool as extra.authInfo, with the CORS headers on the MCP response", async () => {
     const response = await postMcp(stack.origin, `Bearer ${token}`, toolCall("whoami"), { origin: "https://app.example" })
     expect(response.status).toBe(200)

@@ -72,6 +72,12 @@ export const protectedApp = (auth: McpAuth.McpAuth, mcp: Handler<McpAuthEnv>): H
     await next()
   })
   app.post("/mcp/echo-replaced", async (c) => c.json(await c.req.json()))
+  // a handler that fails (the error handler answers) and one answering with a response whose headers are immutable
+  app.get("/mcp/fails", () => {
+    throw new Error("handler failed")
+  })
+  app.get("/mcp/immutable", (c) => fetch(new URL("/.well-known/oauth-protected-resource/mcp", c.req.url)))
+  app.onError((_error, c) => c.json({ error: "handled" }, 502))
   app.all("/mcp", mcp)
   return app
 }
