@@ -34,12 +34,7 @@ const nodeRemoteAddress = (c: Context): string | undefined => {
  */
 export const mcpAuthRoutes = (auth: McpAuth.McpAuth, options: McpAuthRoutesOptions = {}): Hono => {
   const routes = new Hono()
-  routes.use(async (c, next) => {
-    // every request of the application passes here: the ones no route answers go on without waiting on the auth layer
-    if (!auth.isRoute(c.req.path)) {
-      if (c.req.method === "OPTIONS" && auth.isProtected(c.req.path)) return answer(auth.preflight(c.req.header("origin")))
-      return next()
-    }
+  const serve = async (c: Context, next: () => Promise<void>) => {
     const origin = c.req.header("origin")
     const raw = c.req.raw
     const routed = await auth.route(
@@ -59,6 +54,15 @@ export const mcpAuthRoutes = (auth: McpAuth.McpAuth, options: McpAuthRoutesOptio
     if (routed !== undefined) return answer(routed)
     if (c.req.method === "OPTIONS" && auth.isProtected(c.req.path)) return answer(auth.preflight(origin))
     await next()
+  }
+  routes.use((c, next) => {
+    // every request of the application passes here: the ones no route answers go on at once (not an async function,
+    // so no promise of its own around the rest of the application)
+    if (!auth.isRoute(c.req.path)) {
+      if (c.req.method === "OPTIONS" && auth.isProtected(c.req.path)) return Promise.resolve(answer(auth.preflight(c.req.header("origin"))))
+      return next()
+    }
+    return serve(c, next)
   })
   return routes
 }
