@@ -1,14 +1,13 @@
-import { createServer, type Server } from "node:http"
-import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Metric } from "effect"
 import * as jose from "jose"
 import * as McpAuth from "../src/McpAuth.js"
 import * as Custom from "../src/providers/Custom.js"
+import { serveKeySet } from "./support/staticJwks.js"
 import * as Telemetry from "../src/Telemetry.js"
 
 // a real key set over HTTP, so that the first verification has to wait for the fetch and later ones do not
-let server: Server
+let keySet: Awaited<ReturnType<typeof serveKeySet>>
 let issuer: string
 let privateKey: CryptoKey
 let auth: McpAuth.McpAuth
@@ -31,20 +30,17 @@ const count = (counter: Metric.Metric.Counter<number>, reason?: string) =>
 const request = (token: string) => ({ authorization: [`Bearer ${token}`] })
 
 beforeAll(async () => {
-  const pair = await jose.generateKeyPair("ES256", { extractable: true })
-  privateKey = pair.privateKey
-  const body = JSON.stringify({ keys: [{ ...(await jose.exportJWK(pair.publicKey)), kid, alg: "ES256", use: "sig" }] })
-  server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body))
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  keySet = await serveKeySet("ES256", kid)
+  privateKey = keySet.privateKey
+  issuer = keySet.issuer
   auth = await McpAuth.make(
-    McpAuth.layer({ resource, scopesSupported: ["mcp"] }, Custom.layer({ issuer, jwksUri: `${issuer}/jwks`, mirrorMetadata: false }))
+    McpAuth.layer({ resource, scopesSupported: ["mcp"] }, Custom.layer({ issuer, jwksUri: keySet.jwksUri, mirrorMetadata: false }))
   )
 })
 
 afterAll(async () => {
   await auth?.dispose()
-  await new Promise((resolve) => server?.close(resolve))
+  await keySet?.close()
 })
 
 describe("McpAuth.check", () => {

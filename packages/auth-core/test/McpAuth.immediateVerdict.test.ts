@@ -3,17 +3,16 @@
  * a JWT whose key is held. That shortcut must never change an answer: the same requests, in the same order, get the
  * same outcome from a guard that always runs the fiber (tracer on).
  */
-import { createServer, type Server } from "node:http"
-import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import * as jose from "jose"
 import * as Authorization from "../src/Authorization.js"
 import * as McpAuth from "../src/McpAuth.js"
 import * as Custom from "../src/providers/Custom.js"
+import { serveKeySet } from "./support/staticJwks.js"
 import * as SessionBindings from "../src/SessionBindings.js"
 
-let server: Server
+let keySet: Awaited<ReturnType<typeof serveKeySet>>
 let issuer: string
 let privateKey: CryptoKey
 const resource = "http://127.0.0.1:9/mcp"
@@ -36,19 +35,16 @@ const build = (telemetry: boolean) =>
   McpAuth.make(
     McpAuth.layer(
       { resource, scopesSupported: ["mcp", "admin"] },
-      Custom.layer({ issuer, jwksUri: `${issuer}/jwks`, mirrorMetadata: false }),
+      Custom.layer({ issuer, jwksUri: keySet.jwksUri, mirrorMetadata: false }),
       { telemetry }
     ),
     { policy: policy(), sessions: SessionBindings.make() }
   )
 
 beforeAll(async () => {
-  const pair = await jose.generateKeyPair("ES256", { extractable: true })
-  privateKey = pair.privateKey
-  const body = JSON.stringify({ keys: [{ ...(await jose.exportJWK(pair.publicKey)), kid, alg: "ES256", use: "sig" }] })
-  server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body))
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  keySet = await serveKeySet("ES256", kid)
+  privateKey = keySet.privateKey
+  issuer = keySet.issuer
   tokens["alice"] = await mint("alice", "mcp")
   tokens["alice-admin"] = await mint("alice", "mcp admin")
   tokens["bob"] = await mint("bob", "mcp")
@@ -58,7 +54,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve))
+  await keySet?.close()
 })
 
 // mostly valid tokens, so that repeats (held verdicts) meet every other condition: a session another subject opened,

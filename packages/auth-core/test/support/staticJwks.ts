@@ -1,3 +1,5 @@
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { Effect, Layer } from "effect"
 import * as jose from "jose"
 import { InvalidToken } from "../../src/Errors.js"
@@ -19,3 +21,18 @@ export const staticJwks = (keys: Record<string, CryptoKey>) => {
 
 /** A fresh signing key pair. */
 export const keyPair = (alg: string) => jose.generateKeyPair(alg, { extractable: true })
+
+/** A key set served over HTTP on 127.0.0.1 (the issuer is its origin, the set at `/jwks`), with its signing key. */
+export const serveKeySet = async (alg: string, kid: string) => {
+  const pair = await keyPair(alg)
+  const body = JSON.stringify({ keys: [{ ...(await jose.exportJWK(pair.publicKey)), kid, alg, use: "sig" }] })
+  const server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body))
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    issuer,
+    jwksUri: `${issuer}/jwks`,
+    privateKey: pair.privateKey,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
