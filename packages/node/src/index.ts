@@ -7,5 +7,6 @@
 
 export { type AuthenticatedRequest, type NodeHandler, authorizationValues, protect } from "./protect.js"
 export { maxBodyBytes, readJsonBody, readRawBody } from "./readJsonBody.js"
+export { type RequestTarget, requestTarget } from "./requestTarget.js"
 export { writeAnswer } from "./writeAnswer.js"
 export { listen, type Listening } from "./listen.js"

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { type AuthInfo, HttpAnswer, type McpAuth } from "@mcp-oauth/auth-core"
 import { readJsonBody, readRawBody } from "./readJsonBody.js"
+import { requestTarget } from "./requestTarget.js"
 import { writeAnswer } from "./writeAnswer.js"
 
 /** A node:http request as the MCP SDK reads it: `auth` is the SDK's AuthInfo. */
@@ -16,19 +17,12 @@ export type NodeHandler = (req: AuthenticatedRequest, res: ServerResponse, parse
  */
 export const authorizationValues = (req: IncomingMessage): Array<string> => {
   const values: Array<string> = []
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i]!.toLowerCase() === "authorization") values.push(req.rawHeaders[i + 1]!)
+  const raw = req.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) {
+    // the length first: most header names are not lower-cased at all
+    if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === "authorization") values.push(raw[i + 1]!)
   }
   return values
-}
-
-const urlOf = (req: IncomingMessage): { readonly pathname: string; readonly search: string } => {
-  try {
-    const url = new URL(req.url ?? "/", "http://localhost")
-    return { pathname: url.pathname, search: url.search }
-  } catch {
-    return { pathname: "/", search: "" }
-  }
 }
 
 /**
@@ -36,7 +30,7 @@ const urlOf = (req: IncomingMessage): { readonly pathname: string; readonly sear
  * requests to the MCP endpoint through only with a valid token, setting `req.auth`. Other paths go to `next` untouched.
  */
 export const protect = (auth: McpAuth.McpAuth, next: NodeHandler): NodeHandler => async (req, res) => {
-  const { pathname, search } = urlOf(req)
+  const { pathname, search } = requestTarget(req.url)
   const origin = req.headers.origin
   const method = req.method ?? "GET"
   // only the paths `route` answers wait on it; the MCP endpoint and other paths go on at once

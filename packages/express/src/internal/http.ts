@@ -3,18 +3,12 @@
  * are read and written as the node adapter does (re-exported from it), since Express runs on node:http.
  */
 import type { IncomingMessage } from "node:http"
-import { readRawBody as readStream } from "@mcp-oauth/node"
+import { readRawBody as readStream, requestTarget } from "@mcp-oauth/node"
 
 export { authorizationValues, writeAnswer } from "@mcp-oauth/node"
 
-/** The absolute path of a request, whatever the router is mounted under. */
-export const pathnameOf = (url: string | undefined): string => {
-  try {
-    return new URL(url ?? "/", "http://localhost").pathname
-  } catch {
-    return "/"
-  }
-}
+/** The absolute path of a request (its `originalUrl`), whatever the router is mounted under. */
+export const pathnameOf = (url: string | undefined): string => requestTarget(url).pathname
 
 /** A single header value (node joins most duplicates, but `string[]` is possible in the types). */
 export const headerValue = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
