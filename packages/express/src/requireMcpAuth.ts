@@ -1,5 +1,5 @@
 /** The guard middleware of the MCP endpoint. */
-import type { Request, RequestHandler } from "express"
+import type { NextFunction, Request, RequestHandler, Response } from "express"
 import { type AuthInfo, HttpAnswer, type McpAuth } from "@mcp-oauth/auth-core"
 import { authorizationValues, headerValue, readRawBody, writeAnswer } from "./internal/http.js"
 
@@ -37,23 +37,19 @@ const unparsedJson = (req: ParsedRequest): boolean =>
  * requires the per-tool scopes (403 `insufficient_scope` for step-up) and leaves the parsed body in `req.body`. With
  * `express.json()` mounted before it, it uses the parsed body.
  */
-export const requireMcpAuth = (auth: McpAuth.McpAuth, options: RequireMcpAuthOptions = {}): RequestHandler => (req, res, next) => {
-  const origin = req.headers.origin
-  if (req.method === "OPTIONS") return writeAnswer(res, auth.preflight(origin))
-  const body: unknown = req.body
-  let checked: McpAuth.GuardOutcome | Promise<McpAuth.GuardOutcome>
-  try {
-    checked = auth.check({ authorization: authorizationValues(req), origin, sessionId: headerValue(req.headers["mcp-session-id"]), body })
-  } catch {
-    return writeAnswer(res, unavailable)
+export const requireMcpAuth = (auth: McpAuth.McpAuth, options: RequireMcpAuthOptions = {}): RequestHandler => {
+  const limit = options.maxBodyBytes ?? maxBodyBytes
+  // the steps after the verdict are made once, not per request: they take the request as arguments
+  const settle = (req: Request, res: Response, next: NextFunction, outcome: McpAuth.GuardOutcome): void => {
+    if (!outcome.ok) return writeAnswer(res, outcome.answer)
+    if (unparsedJson(req as ParsedRequest)) {
+      readThenPass(req, res, next, outcome).catch(next)
+      return
+    }
+    pass(req, res, next, outcome)
   }
-  const pass = (outcome: McpAuth.GuardOutcome & { ok: true }): void => {
-    ;(req as AuthenticatedRequest).auth = outcome.sdkAuthInfo
-    for (const name in outcome.headers) res.setHeader(name, outcome.headers[name]!)
-    next()
-  }
-  const readThenPass = async (outcome: McpAuth.GuardOutcome & { ok: true }): Promise<void> => {
-    const raw = await readRawBody(req, options.maxBodyBytes ?? maxBodyBytes)
+  const readThenPass = async (req: Request, res: Response, next: NextFunction, outcome: Accepted): Promise<void> => {
+    const raw = await readRawBody(req, limit)
     if (raw === "too_large") return writeAnswer(res, HttpAnswer.jsonRpcError(413, -32600, "Request body too large", outcome.headers))
     if (raw === "unreadable") return writeAnswer(res, HttpAnswer.jsonRpcError(400, -32600, "Request body could not be read", outcome.headers))
     let parsed: unknown
@@ -62,22 +58,37 @@ export const requireMcpAuth = (auth: McpAuth.McpAuth, options: RequireMcpAuthOpt
     } catch {
       return writeAnswer(res, HttpAnswer.jsonRpcError(400, -32700, "Parse error", outcome.headers))
     }
-    const denied = auth.authorizeBody(outcome.authInfo, parsed, origin)
+    const denied = auth.authorizeBody(outcome.authInfo, parsed, req.headers.origin)
     if (denied !== undefined) return writeAnswer(res, denied)
     // marked as parsed, so an express.json() mounted after the guard leaves it alone
     ;(req as ParsedRequest).body = parsed
     ;(req as ParsedRequest)._body = true
-    pass(outcome)
+    pass(req, res, next, outcome)
   }
-  const settle = (outcome: McpAuth.GuardOutcome): void => {
-    if (!outcome.ok) return writeAnswer(res, outcome.answer)
-    if (unparsedJson(req as ParsedRequest)) {
-      readThenPass(outcome).catch(next)
-      return
+
+  return (req, res, next) => {
+    const origin = req.headers.origin
+    if (req.method === "OPTIONS") return writeAnswer(res, auth.preflight(origin))
+    const body: unknown = req.body
+    let checked: McpAuth.GuardOutcome | Promise<McpAuth.GuardOutcome>
+    try {
+      checked = auth.check({ authorization: authorizationValues(req), origin, sessionId: headerValue(req.headers["mcp-session-id"]), body })
+    } catch {
+      return writeAnswer(res, unavailable)
     }
-    pass(outcome)
+    // a verdict known at once (cached key or token) goes on in the same tick; one that waits on the network is awaited
+    if (!(checked instanceof Promise)) return settle(req, res, next, checked)
+    checked
+      .catch((): McpAuth.GuardOutcome => ({ ok: false, answer: unavailable }))
+      .then((outcome) => settle(req, res, next, outcome))
+      .catch(next)
   }
-  // a verdict known at once (cached key or token) goes on in the same tick; one that waits on the network is awaited
-  if (!(checked instanceof Promise)) return settle(checked)
-  checked.catch((): McpAuth.GuardOutcome => ({ ok: false, answer: unavailable })).then(settle).catch(next)
+}
+
+type Accepted = McpAuth.GuardOutcome & { ok: true }
+
+const pass = (req: Request, res: Response, next: NextFunction, outcome: Accepted): void => {
+  ;(req as AuthenticatedRequest).auth = outcome.sdkAuthInfo
+  for (const name in outcome.headers) res.setHeader(name, outcome.headers[name]!)
+  next()
 }
