@@ -6,6 +6,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { ConfigProblem } from "./ConfigProblem.js"
@@ -42,13 +43,19 @@ export interface MultiIssuerOptions {
 export const defaults = { maxTokenBytes: 16 * 1024 } as const
 
 // a refusal made here, before any issuer's verifier runs, is the verification's one span (with its reason)
-const refusal = (reason: InvalidToken["reason"]) =>
-  Effect.fail(new InvalidToken({ reason })).pipe(
-    spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "multi_issuer" })
-  )
-const malformed = refusal("malformed")
-const untrustedIssuer = refusal("issuer")
-const tooLarge = refusal("too_large")
+type Refusal = "malformed" | "issuer" | "too_large"
+const refusalErrors: Record<Refusal, InvalidToken> = {
+  malformed: new InvalidToken({ reason: "malformed" }),
+  issuer: new InvalidToken({ reason: "issuer" }),
+  too_large: new InvalidToken({ reason: "too_large" })
+}
+const refuse = (reason: Refusal): Effect.Effect<never, InvalidToken> =>
+  Effect.fail(refusalErrors[reason]).pipe(spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "multi_issuer" }))
+const refusals: Record<Refusal, Effect.Effect<never, InvalidToken>> = {
+  malformed: refuse("malformed"),
+  issuer: refuse("issuer"),
+  too_large: refuse("too_large")
+}
 
 const base64urlSegment = /^[A-Za-z0-9_-]+$/
 
@@ -91,21 +98,28 @@ export const make = (options: MultiIssuerOptions): Effect.Effect<Service, Config
     const opaque = options.opaque
     const maxTokenBytes = options.maxTokenBytes ?? defaults.maxTokenBytes
 
-    const verify = (redacted: Redacted.Redacted<string>) => {
-      const token = Redacted.value(redacted)
+    // which verifier a token goes to, or why it goes to none
+    const routeOf = (token: string): Service | Refusal => {
       // length in UTF-16 units bounds the byte length from below; tokens are ASCII when well-formed
-      if (token.length > maxTokenBytes) return tooLarge
+      if (token.length > maxTokenBytes) return "too_large"
       const decoded = decodeCompact(token)
-      if (decoded === undefined) {
-        return opaque === undefined || looksLikeJose(token) ? malformed : opaque.verify(redacted)
-      }
+      if (decoded === undefined) return opaque === undefined || looksLikeJose(token) ? "malformed" : opaque
       const iss = decoded.payload["iss"]
-      const verifier = typeof iss === "string" ? routes.get(iss) : undefined
-      return verifier === undefined ? untrustedIssuer : verifier.verify(redacted)
+      return (typeof iss === "string" ? routes.get(iss) : undefined) ?? "issuer"
     }
 
-    // a router on the hot path: no span of its own when it hands over, the chosen verifier's span is the one
-    return TokenVerifier.of({ verify })
+    const verify = (redacted: Redacted.Redacted<string>) => {
+      const route = routeOf(Redacted.value(redacted))
+      return typeof route === "string" ? refusals[route] : route.verify(redacted)
+    }
+
+    // the chosen verifier's immediate verdict, when it has one
+    const immediate = (redacted: Redacted.Redacted<string>, now: number) => {
+      const route = routeOf(Redacted.value(redacted))
+      return typeof route === "string" ? Exit.fail(refusalErrors[route]) : route.immediate?.(redacted, now)
+    }
+
+    return TokenVerifier.of({ verify, immediate })
   })
 
 /** Options of {@link layer}. */

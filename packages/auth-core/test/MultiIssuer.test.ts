@@ -1,7 +1,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Layer, Redacted, TestClock } from "effect"
+import { Cause, Effect, Either, Exit, Layer, Redacted, TestClock } from "effect"
 import * as jose from "jose"
 import type { AuthInfo } from "../src/AuthInfo.js"
 import { ConfigProblem } from "../src/ConfigProblem.js"
@@ -79,6 +79,31 @@ describe("MultiIssuer.make", () => {
       assert.strictEqual(outcome(yield* verify(verifier, unsigned({ iss: `${issuerB}/v2` }))), "accepted:b")
       assert.strictEqual(a.seen.length, 1)
       assert.strictEqual(b.seen.length, 2)
+    }))
+
+  it.effect("gives the immediate verdict of the verifier verify would choose, and the same refusals", () =>
+    Effect.gen(function* () {
+      const a = recording("a")
+      const withImmediate: TokenVerifier.Service = {
+        ...a.service,
+        immediate: (token) => Exit.succeed({ token, subject: "a-at-once", issuer: "a", audience: [], scopes: [], claims: {}, user: { userId: "a", roles: [], permissions: [] } })
+      }
+      const b = recording("b")
+      const verifier = yield* MultiIssuer.make({
+        issuers: [{ issuer: issuerA, verifier: withImmediate }, { issuer: issuerB, verifier: b.service }],
+        maxTokenBytes: 2048
+      })
+      const immediate = (token: string) => verifier.immediate!(Redacted.make(token), now)
+      const at = immediate(unsigned({ iss: issuerA }))
+      assert.strictEqual(at !== undefined && Exit.isSuccess(at) && at.value.subject, "a-at-once")
+      // b has no immediate verdict: only verify can tell
+      assert.strictEqual(immediate(unsigned({ iss: issuerB })), undefined)
+      for (const token of [unsigned({ iss: issuerC }), unsigned({}), "not-a-jwt", unsigned({ iss: issuerA, pad: "x".repeat(3000) })]) {
+        const refused = immediate(token)
+        const viaVerify = outcome(yield* verify(verifier, token))
+        assert.strictEqual(refused !== undefined && Exit.isFailure(refused) ? `invalid:${(Cause.squash(refused.cause) as InvalidToken).reason}` : "none", viaVerify)
+      }
+      assert.strictEqual(a.seen.length + b.seen.length, 0)
     }))
 
   it.effect("refuses unknown, missing or look-alike issuers before any verifier runs", () =>
