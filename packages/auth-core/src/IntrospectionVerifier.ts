@@ -330,6 +330,14 @@ export const make = (
       | { readonly _tag: "Await"; readonly deferred: Deferred.Deferred<Principal, InvalidToken | UpstreamUnavailable> }
       | { readonly _tag: "Start"; readonly deferred: Deferred.Deferred<Principal, InvalidToken | UpstreamUnavailable> }
 
+    // a verdict the caches hold (a principal, or a refusal's reason)
+    const held = (key: string, now: number): (Plan & { readonly _tag: "Hit" | "Refused" }) | undefined => {
+      const principal = positive.get(key, now)
+      if (principal !== undefined) return { _tag: "Hit", principal }
+      const reason = negative.get(key, now)
+      return reason === undefined ? undefined : { _tag: "Refused", reason }
+    }
+
     // deciding and forking are one uninterruptible step, and the decision is one synchronous block: exactly one
     // caller per token starts a call, and no `inflight` entry is left without a fiber to complete it
     const principalOf = (key: string, token: string): Effect.Effect<Principal, InvalidToken | UpstreamUnavailable> =>
@@ -338,10 +346,8 @@ export const make = (
           const now = yield* Clock.currentTimeMillis
           const fresh = yield* Deferred.make<Principal, InvalidToken | UpstreamUnavailable>()
           const plan = yield* Effect.sync((): Plan => {
-            const principal = positive.get(key, now)
-            if (principal !== undefined) return { _tag: "Hit", principal }
-            const reason = negative.get(key, now)
-            if (reason !== undefined) return { _tag: "Refused", reason }
+            const known = held(key, now)
+            if (known !== undefined) return known
             const running = inflight.get(key)
             if (running !== undefined) return { _tag: "Await", deferred: running }
             inflight.set(key, fresh)
@@ -372,7 +378,17 @@ export const make = (
         return Effect.map(principalOf(tokenDigest(token), token), (principal): AuthInfo => ({ token: redacted, ...principal }))
       }).pipe(spanned(Telemetry.Span.verifyToken, verifyAttributes))
 
-    return TokenVerifier.of({ verify })
+    // a held verdict without a fiber; anything else (a call to make or to join) is left to `verify`
+    const immediate = (redacted: Redacted.Redacted<string>, now: number): Exit.Exit<AuthInfo, InvalidToken> | undefined => {
+      const token = Redacted.value(redacted)
+      if (token === "") return Exit.fail(invalid("malformed"))
+      if (token.length > maxTokenBytes) return Exit.fail(invalid("too_large"))
+      const known = held(tokenDigest(token), now)
+      if (known === undefined) return undefined
+      return known._tag === "Hit" ? Exit.succeed({ token: redacted, ...known.principal }) : Exit.fail(invalid(known.reason))
+    }
+
+    return TokenVerifier.of({ verify, immediate })
   })
 
 /** The endpoint, given (checked now) or discovered from the issuer's metadata on first use (checked then). */

@@ -3,7 +3,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Redacted, TestClock, Tracer } from "effect"
+import { Cause, Clock, ConfigProvider, Duration, Effect, Either, Exit, Fiber, Layer, Logger, LogLevel, Redacted, TestClock, Tracer } from "effect"
 import type { AuthInfo } from "../src/AuthInfo.js"
 import { ConfigProblem } from "../src/ConfigProblem.js"
 import { InvalidToken, UpstreamUnavailable } from "../src/Errors.js"
@@ -416,6 +416,28 @@ describe("IntrospectionVerifier", () => {
           assert.strictEqual(outcome(yield* verify(verifier, token)), first)
           assert.strictEqual(as.calls, before + 2)
         }
+      }))
+
+    it.effect("answers what the caches hold at once (immediate), the same as verify, and nothing else", () =>
+      Effect.gen(function* () {
+        const responses: Record<string, unknown> = { "t-good": active(), bad: { active: false } }
+        const as = makeAs(byToken(responses))
+        const verifier = yield* makeVerifier(as)
+        const immediate = (token: string) =>
+          Effect.map(Clock.currentTimeMillis, (at) => {
+            const verdict = verifier.immediate!(Redacted.make(token), at)
+            return verdict === undefined ? "none" : Exit.isSuccess(verdict) ? "accepted" : `invalid:${(Cause.squash(verdict.cause) as InvalidToken).reason}`
+          })
+        assert.strictEqual(yield* immediate("t-good"), "none")
+        assert.strictEqual(yield* immediate(""), "invalid:malformed")
+        for (const token of ["t-good", "bad"]) yield* verify(verifier, token)
+        const calls = as.calls
+        assert.strictEqual(yield* immediate("t-good"), "accepted")
+        assert.strictEqual(yield* immediate("bad"), outcome(yield* verify(verifier, "bad")))
+        assert.strictEqual(as.calls, calls)
+        // past the negative TTL the refusal is no longer held
+        yield* TestClock.adjust("10 seconds")
+        assert.strictEqual(yield* immediate("bad"), "none")
       }))
 
     it.effect("makes one call for many concurrent verifications of one token", () =>
