@@ -13,19 +13,52 @@ export type BodyRead =
 
 const isJson = (req: IncomingMessage): boolean => /^application\/(?:[\w.+-]+\+)?json\b/i.test(req.headers["content-type"] ?? "")
 
+/**
+ * Collects a body of at most `limit` bytes: `too_large` as soon as more is declared or arrives (the request is then
+ * destroyed, as nothing more of it will be read), `unreadable` when the stream fails or closes early. Listens to the
+ * stream's events rather than iterating it: the async iterator costs a promise per chunk on every request.
+ */
+const collect = (req: IncomingMessage, limit: number): Promise<Buffer | "too_large" | "unreadable"> => {
+  if (Number(req.headers["content-length"] ?? 0) > limit) return Promise.resolve("too_large")
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0))
+  return new Promise((resolve) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const finish = (outcome: Buffer | "too_large" | "unreadable"): void => {
+      req.off("data", onData)
+      req.off("end", onEnd)
+      req.off("error", onError)
+      req.off("close", onClose)
+      resolve(outcome)
+    }
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size > limit) {
+        finish("too_large")
+        req.destroy()
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => finish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+    const onError = (): void => finish("unreadable")
+    // closed before its end: the client went away mid-body
+    const onClose = (): void => finish("unreadable")
+    req.on("data", onData)
+    req.on("end", onEnd)
+    req.on("error", onError)
+    req.on("close", onClose)
+  })
+}
+
 /** Reads and parses a POSTed JSON body; other requests and content types are left unread. */
 export const readJsonBody = async (req: IncomingMessage, limit = maxBodyBytes): Promise<BodyRead> => {
   if (req.method !== "POST" || !isJson(req)) return { kind: "none" }
-  if (Number(req.headers["content-length"] ?? 0) > limit) return { kind: "too_large" }
-  const chunks: Array<Buffer> = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > limit) return { kind: "too_large" }
-    chunks.push(chunk as Buffer)
-  }
+  const body = await collect(req, limit)
+  if (body === "too_large") return { kind: "too_large" }
+  if (body === "unreadable") throw new Error("the request body could not be read")
   try {
-    return { kind: "json", value: JSON.parse(Buffer.concat(chunks).toString("utf8")) }
+    return { kind: "json", value: JSON.parse(body.toString("utf8")) }
   } catch {
     return { kind: "invalid" }
   }
@@ -35,18 +68,5 @@ export const readJsonBody = async (req: IncomingMessage, limit = maxBodyBytes): 
  * Reads a raw body, resolving to `too_large` as soon as more than `limit` bytes are declared or arrive (the OAuth
  * proxy's POST routes read theirs through this, with their own small caps).
  */
-export const readRawBody = async (req: IncomingMessage, limit: number): Promise<Uint8Array | "too_large" | "unreadable"> => {
-  if (Number(req.headers["content-length"] ?? 0) > limit) return "too_large"
-  const chunks: Array<Buffer> = []
-  let size = 0
-  try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length
-      if (size > limit) return "too_large"
-      chunks.push(chunk as Buffer)
-    }
-  } catch {
-    return "unreadable"
-  }
-  return new Uint8Array(Buffer.concat(chunks))
-}
+export const readRawBody = (req: IncomingMessage, limit: number): Promise<Uint8Array | "too_large" | "unreadable"> =>
+  collect(req, limit)
