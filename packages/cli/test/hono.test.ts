@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Check, Report, Status } from "../src/Check.js"
 import { main } from "../src/Cli.js"
 import { type HonoWiring, startHonoServer, unguardedMcpHandler } from "./support/hono.js"
-import { statuses } from "./support/report.js"
+import { issuerCheckIds, serverCheckIds, statuses } from "./support/report.js"
 
 /** What `mcp-oauth doctor --json` prints. */
 interface JsonOutput {
@@ -27,31 +27,6 @@ const doctorJson = async (url: string, ...flags: ReadonlyArray<string>) => {
   })
   return { code, stderr, output: JSON.parse(stdout) as JsonOutput }
 }
-
-const serverIds = [
-  "server.url",
-  "server.challenge",
-  "server.prm.path",
-  "server.prm.root",
-  "server.resource",
-  "server.authorization_servers",
-  "server.authorization_server",
-  "server.cors.challenge",
-  "server.cors.preflight",
-  "server.cors.metadata",
-  "server.invalid_token"
-]
-const issuerIds = [
-  "issuer.url",
-  "issuer.metadata",
-  "issuer.exact",
-  "issuer.pkce",
-  "issuer.registration",
-  "issuer.endpoints",
-  "issuer.token_auth",
-  "issuer.jwks",
-  "issuer.keys"
-]
 
 const notPassing = (report: Report) => statuses(report).filter((s) => !s.endsWith("pass"))
 
@@ -95,7 +70,7 @@ describe("doctor on a Hono server (@mcp-oauth/hono)", () => {
       const { resource, code, stderr, output } = await doctorOn(documented, { sdk })
       expect(stderr).toBe("")
       expect(output.report).toMatchObject({ kind: "server", target: resource })
-      expect(statuses(output.report)).toEqual([...serverIds, ...issuerIds].map((id) => `${id}: pass`))
+      expect(statuses(output.report)).toEqual([...serverCheckIds, ...issuerCheckIds].map((id) => `${id}: pass`))
       expect(output.report.authorizationServers.map((r) => r.target)).toEqual([idp.issuer])
       expect(checkOf(output.report, "server.challenge").detail).toBe(
         `401 Bearer resource_metadata="${new URL(resource).origin}/.well-known/oauth-protected-resource/mcp", scope="mcp"`

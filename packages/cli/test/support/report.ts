@@ -21,3 +21,31 @@ export const statuses = (report: Report): Array<string> => [
   ...report.checks.map((c) => `${c.id}: ${c.status}`),
   ...report.authorizationServers.flatMap(statuses)
 ]
+
+/** The checks of a server report, in the order the doctor runs them. */
+export const serverCheckIds = [
+  "server.url",
+  "server.challenge",
+  "server.prm.path",
+  "server.prm.root",
+  "server.resource",
+  "server.authorization_servers",
+  "server.authorization_server",
+  "server.cors.challenge",
+  "server.cors.preflight",
+  "server.cors.metadata",
+  "server.invalid_token"
+] as const
+
+/** The checks of an issuer report, in the order the doctor runs them. */
+export const issuerCheckIds = [
+  "issuer.url",
+  "issuer.metadata",
+  "issuer.exact",
+  "issuer.pkce",
+  "issuer.registration",
+  "issuer.endpoints",
+  "issuer.token_auth",
+  "issuer.jwks",
+  "issuer.keys"
+] as const
