@@ -16,7 +16,6 @@ import { UpstreamUnavailable } from "./Errors.js"
 import { AuthorizationServerMetadata } from "./Metadata.js"
 import { wellKnownUrl } from "./ResourceUrl.js"
 import * as Telemetry from "./Telemetry.js"
-import { spanned } from "./internal/tracing.js"
 import { decodeJson, fetchJson } from "./internal/fetchJson.js"
 import * as RefreshingCache from "./internal/refreshingCache.js"
 import { checkUrl, fromConfigError } from "./internal/settings.js"
@@ -128,7 +127,7 @@ export const make = (options: DiscoveryOptions): Effect.Effect<Service, ConfigPr
     }).pipe(
       Effect.provideService(HttpClient.HttpClient, client),
       // the issuer is public (it is in every token and metadata document); each URL tried is a child outbound call
-      spanned(Telemetry.Span.discoveryFetch, { [Telemetry.Attribute.issuer]: issuer })
+      Telemetry.spanned(Telemetry.Span.discoveryFetch, { [Telemetry.Attribute.issuer]: issuer })
     )
 
     const cache = yield* RefreshingCache.make({

@@ -24,7 +24,6 @@ import * as Discovery from "./Discovery.js"
 import { InvalidToken, type InvalidTokenReason, UpstreamUnavailable } from "./Errors.js"
 import { sameResource } from "./ResourceUrl.js"
 import * as Telemetry from "./Telemetry.js"
-import { spanned } from "./internal/tracing.js"
 import { TokenVerifier, type Service } from "./TokenVerifier.js"
 import { formEncode, postForm } from "./internal/postForm.js"
 import { checkUrl, fromConfigError } from "./internal/settings.js"
@@ -283,7 +282,7 @@ export const make = (
         // never reused past the token's own expiry, nor for longer than the configured bound
         const until = Math.min(now + maxTtl, exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000)
         return { principal, until }
-      }).pipe(Effect.provide(context), spanned(Telemetry.Span.introspect, introspectAttributes))
+      }).pipe(Effect.provide(context), Telemetry.spanned(Telemetry.Span.introspect, introspectAttributes))
 
     const positive = ExpiringLru.make<Principal>(maxEntries)
     const negative = ExpiringLru.make<InvalidTokenReason>(maxEntries)
@@ -376,7 +375,7 @@ export const make = (
         // length in UTF-16 units bounds the byte length from below; bearer tokens are ASCII (RFC 6750 §2.1)
         if (token.length > maxTokenBytes) return Effect.fail(invalid("too_large"))
         return Effect.map(principalOf(tokenDigest(token), token), (principal): AuthInfo => ({ token: redacted, ...principal }))
-      }).pipe(spanned(Telemetry.Span.verifyToken, verifyAttributes))
+      }).pipe(Telemetry.spanned(Telemetry.Span.verifyToken, verifyAttributes))
 
     // a held verdict without a fiber; anything else (a call to make or to join) is left to `verify`
     const immediate = (redacted: Redacted.Redacted<string>, now: number): Exit.Exit<AuthInfo, InvalidToken> | undefined => {

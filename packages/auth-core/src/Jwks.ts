@@ -17,7 +17,6 @@ import { decodeJson, fetchJson } from "./internal/fetchJson.js"
 import * as JwkSet from "./internal/jwkSet.js"
 import * as RefreshingCache from "./internal/refreshingCache.js"
 import { fromConfigError } from "./internal/settings.js"
-import { spanned } from "./internal/tracing.js"
 import * as Telemetry from "./Telemetry.js"
 
 /** The JWS protected-header fields that select a key. */
@@ -203,7 +202,7 @@ export const make = (options: JwksOptions): Effect.Effect<Service, never, HttpCl
       Effect.flatMap((body) => keySetOf(body.keys)),
       Effect.provideService(HttpClient.HttpClient, client),
       // a fetch is rare and slow next to a span: it is always traced when the tracer is on
-      spanned(Telemetry.Span.jwksFetch, { [Telemetry.Attribute.target]: target })
+      Telemetry.spanned(Telemetry.Span.jwksFetch, { [Telemetry.Attribute.target]: target })
     )
     const cache = yield* RefreshingCache.make({
       target,

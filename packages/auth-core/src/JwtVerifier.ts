@@ -19,7 +19,6 @@ import { TokenVerifier, type Service } from "./TokenVerifier.js"
 import { decodeCompact } from "./internal/compactJws.js"
 import * as Telemetry from "./Telemetry.js"
 import { type PreparedKey, prepareKey, verifyCompactSignature } from "./internal/jwsSignature.js"
-import { spanned } from "./internal/tracing.js"
 
 /** Asymmetric JWS algorithms; symmetric (HS*) and `none` are never accepted. */
 export const asymmetricAlgorithms = [
@@ -197,7 +196,7 @@ export const make = (options: JwtVerifierOptions): Effect.Effect<Service, never,
           return outcome instanceof InvalidToken ? Exit.fail(outcome) : Exit.succeed(outcome)
         }
 
-    const span = spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "jwt" })
+    const span = Telemetry.spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "jwt" })
     const verify = (token: Redacted.Redacted<string>) => span(verifyUntraced(token))
 
     return { verify, immediate }

@@ -31,7 +31,6 @@ import * as Store from "./Store.js"
 import * as Telemetry from "./Telemetry.js"
 import type { TokenVerifier } from "./TokenVerifier.js"
 import * as OutboundHttp from "./internal/outboundHttp.js"
-import { reasonOf, spanned } from "./internal/tracing.js"
 
 /** Everything the HTTP surface needs, usually a provider layer merged with the resource configuration. */
 export type McpAuthLayer<E = never> = Layer.Layer<BearerAuth | ResourceServer | Provider, E>
@@ -291,7 +290,7 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     const refusal = sessionRefusal(verdict.value, request.sessionId)
     return refusal === undefined ? verdict : Exit.fail(refusal)
   }
-  const inGuardSpan = spanned(Telemetry.Span.guard)
+  const inGuardSpan = Telemetry.spanned(Telemetry.Span.guard)
 
   // counters tagged once per reason (reasons are fixed vocabulary): tagging per request would look the metric up anew
   const failureCounters = new Map<string, Metric.Metric.Counter<number>>()
@@ -334,7 +333,7 @@ export const make = async <E>(layer: McpAuthLayer<E>, options: McpAuthOptions = 
     }
     const failure = Cause.failureOption(exit.cause)
     if (failure._tag === "Some") {
-      const reason = reasonOf(failure.value)
+      const reason = Telemetry.reasonOf(failure.value)
       countFailure(reason)
       return { ok: false, answer: refusalAnswer(failure.value, reason, requirements, origin) }
     }

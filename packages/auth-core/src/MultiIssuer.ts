@@ -14,7 +14,6 @@ import { InvalidToken } from "./Errors.js"
 import type { OAuthProvider } from "./OAuthProvider.js"
 import { Provider } from "./Provider.js"
 import * as Telemetry from "./Telemetry.js"
-import { spanned } from "./internal/tracing.js"
 import { TokenVerifier, type Service } from "./TokenVerifier.js"
 import { decodeCompact } from "./internal/compactJws.js"
 
@@ -50,7 +49,7 @@ const refusalErrors: Record<Refusal, InvalidToken> = {
   too_large: new InvalidToken({ reason: "too_large" })
 }
 const refuse = (reason: Refusal): Effect.Effect<never, InvalidToken> =>
-  Effect.fail(refusalErrors[reason]).pipe(spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "multi_issuer" }))
+  Effect.fail(refusalErrors[reason]).pipe(Telemetry.spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "multi_issuer" }))
 const refusals: Record<Refusal, Effect.Effect<never, InvalidToken>> = {
   malformed: refuse("malformed"),
   issuer: refuse("issuer"),

@@ -2,14 +2,13 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Option } from "effect"
 import { InvalidToken, UpstreamUnavailable } from "../src/Errors.js"
 import * as Telemetry from "../src/Telemetry.js"
-import { spanned } from "../src/internal/tracing.js"
 
 /** Runs `self` in a span named `name`, handing back the span it saw (if any) and its exit. */
 const observe = (self: Effect.Effect<unknown, unknown>) =>
   Effect.gen(function* () {
     let seen: Option.Option<{ readonly name: string; readonly attributes: ReadonlyMap<string, unknown> }> = Option.none()
     const probe = Effect.tap(Effect.option(Effect.currentSpan), (span) => Effect.sync(() => (seen = span)))
-    const exit = yield* Effect.exit(spanned("mcp_oauth.test", { [Telemetry.Attribute.target]: "jwks" })(Effect.zipRight(probe, self)))
+    const exit = yield* Effect.exit(Telemetry.spanned("mcp_oauth.test", { [Telemetry.Attribute.target]: "jwks" })(Effect.zipRight(probe, self)))
     return { span: seen, exit }
   })
 

@@ -8,7 +8,7 @@
  */
 import { ConfigProblem } from "@mcp-oauth/auth-core/ConfigProblem"
 import * as Store from "@mcp-oauth/auth-core/Store"
-import { StoreSpan } from "@mcp-oauth/auth-core/Telemetry"
+import { spanned, StoreSpan } from "@mcp-oauth/auth-core/Telemetry"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -202,22 +202,23 @@ const makeService = (client: Redis, keyPrefix: string, commandTimeout: Duration.
     return ms === undefined ? [] : ["PX", ms]
   }
   const ttlArg = (ttl: Duration.DurationInput) => String(Commands.ttlMillis(ttl) ?? "")
+  // a span per operation only when the tracer is on (`Effect.fn` made one, and paid for it, even with tracing off)
   return Store.Store.of({
-    get: Effect.fn(StoreSpan.get)(function* (key: string) {
+    get: Effect.fnUntraced(function* (key: string) {
       const reply = yield* run(() => client.get(k(key)), Commands.replies.optionalString)
       return Option.fromNullable(reply.value)
-    }),
-    set: Effect.fn(StoreSpan.set)(function* (key: string, value: string, ttl: Duration.DurationInput) {
+    }, spanned(StoreSpan.get)),
+    set: Effect.fnUntraced(function* (key: string, value: string, ttl: Duration.DurationInput) {
       yield* run(() => client.call("SET", k(key), value, ...withTtl(ttl)), Commands.replies.ok)
-    }),
-    setIfAbsent: Effect.fn(StoreSpan.setIfAbsent)(function* (key: string, value: string, ttl: Duration.DurationInput) {
+    }, spanned(StoreSpan.set)),
+    setIfAbsent: Effect.fnUntraced(function* (key: string, value: string, ttl: Duration.DurationInput) {
       return yield* run(() => client.call("SET", k(key), value, ...withTtl(ttl), "NX"), Commands.replies.okOrNil)
-    }),
-    take: Effect.fn(StoreSpan.take)(function* (key: string) {
+    }, spanned(StoreSpan.setIfAbsent)),
+    take: Effect.fnUntraced(function* (key: string) {
       const reply = yield* run(() => client.getdel(k(key)), Commands.replies.optionalString)
       return Option.fromNullable(reply.value)
-    }),
-    compareAndSet: Effect.fn(StoreSpan.compareAndSet)(function* (
+    }, spanned(StoreSpan.take)),
+    compareAndSet: Effect.fnUntraced(function* (
       key: string,
       expected: string,
       next: string,
@@ -227,11 +228,11 @@ const makeService = (client: Redis, keyPrefix: string, commandTimeout: Duration.
         () => Commands.evalScript(client, Commands.compareAndSet, k(key), [expected, next, ttlArg(ttl)]),
         Commands.replies.flag
       )
-    }),
-    delete: Effect.fn(StoreSpan.delete)(function* (key: string) {
+    }, spanned(StoreSpan.compareAndSet)),
+    delete: Effect.fnUntraced(function* (key: string) {
       yield* run(() => client.del(k(key)), Commands.replies.count)
-    }),
-    increment: Effect.fn(StoreSpan.increment)(function* (key: string, window: Duration.DurationInput) {
+    }, spanned(StoreSpan.delete)),
+    increment: Effect.fnUntraced(function* (key: string, window: Duration.DurationInput) {
       return yield* run(
         () => Commands.evalScript(client, Commands.increment, k(key), [ttlArg(window)]),
         (reply) => {
@@ -239,7 +240,7 @@ const makeService = (client: Redis, keyPrefix: string, commandTimeout: Duration.
           return count !== undefined && count >= 1 ? count : undefined
         }
       )
-    })
+    }, spanned(StoreSpan.increment))
   })
 }
 

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { ConfigProblem } from "@mcp-oauth/auth-core/ConfigProblem"
 import { UpstreamUnavailable } from "@mcp-oauth/auth-core/Errors"
 import * as Store from "@mcp-oauth/auth-core/Store"
+import { StoreSpan } from "@mcp-oauth/auth-core/Telemetry"
 import { runStoreContract } from "@mcp-oauth/testing/store"
-import { ConfigProvider, Duration, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, Schedule } from "effect"
+import { ConfigProvider, Duration, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, Schedule, Tracer } from "effect"
 import { Redis } from "ioredis"
 import { RedisStore } from "../src/index.js"
 import { startTcpProxy, type TcpProxy } from "./support/tcpProxy.js"
@@ -135,6 +136,31 @@ describe("RedisStore keys and TTLs", () => {
 
       expect(yield* store.take("a")).toEqual(Option.some("v"))
       expect(yield* Effect.promise(() => admin.exists(`${prefix}a`))).toBe(0)
+    })
+  )
+
+  it.scopedLive("each operation is its own span when the tracer is on, and opens none when it is off", () =>
+    Effect.gen(function* () {
+      const store = yield* RedisStore.make({ url: redisUrl, keyPrefix: freshPrefix() })
+      // the names of the spans an operation opens, through a tracer that records what Effect's own one makes
+      const spanOf = (effect: Effect.Effect<unknown, unknown>) =>
+        Effect.gen(function* () {
+          const native = yield* Effect.tracer
+          const spans: Array<string> = []
+          const recording = Tracer.make({
+            span: (...args) => {
+              spans.push(args[0])
+              return native.span(...args)
+            },
+            context: native.context
+          })
+          yield* Effect.withTracer(effect, recording)
+          return { name: spans[0], count: spans.length }
+        })
+      expect(yield* spanOf(store.set("k", "v", "1 minute"))).toEqual({ name: StoreSpan.set, count: 1 })
+      expect(yield* spanOf(store.get("k"))).toEqual({ name: StoreSpan.get, count: 1 })
+      expect(yield* spanOf(store.increment("n", "1 minute"))).toEqual({ name: StoreSpan.increment, count: 1 })
+      expect(yield* spanOf(Effect.withTracerEnabled(store.get("k"), false))).toEqual({ name: undefined, count: 0 })
     })
   )
 

@@ -173,7 +173,7 @@ export const upstreamExchange = <A>(
   }).pipe(
     Effect.onExit((exit) => recordOutbound(options.target, exit)),
     (recorded) =>
-      // counted always; a span only when the tracer is on (see internal/tracing.ts for why the switch is read first)
+      // counted always; a span only when the tracer is on (see `spanned` in Telemetry.ts for why the switch is read first)
       Effect.withFiberRuntime((fiber) =>
         fiber.getFiberRef(FiberRef.currentTracerEnabled)
           ? Effect.withSpan(recorded, Telemetry.Span.outboundCall, {

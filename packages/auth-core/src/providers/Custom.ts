@@ -18,7 +18,6 @@ import * as JwtVerifier from "../JwtVerifier.js"
 import { Provider } from "../Provider.js"
 import { ResourceServer } from "../ResourceServer.js"
 import * as Telemetry from "../Telemetry.js"
-import { spanned } from "../internal/tracing.js"
 import * as TokenVerifier from "../TokenVerifier.js"
 import * as VerifiedTokenCache from "../VerifiedTokenCache.js"
 import { discoveredJwks } from "../internal/discoveredJwks.js"
@@ -87,7 +86,7 @@ export const make = (
       const traced = TokenVerifier.TokenVerifier.of({
         verify: (token) =>
           fromFunction.verify(token).pipe(
-            spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "function" })
+            Telemetry.spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "function" })
           )
       })
       return { provider, verifier: yield* cached(traced, false) }

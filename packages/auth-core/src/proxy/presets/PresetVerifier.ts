@@ -15,7 +15,6 @@ import * as JwtVerifier from "../../JwtVerifier.js"
 import * as GitHubTokenVerifier from "../upstream/GitHubTokenVerifier.js"
 import * as GoogleTokenVerifier from "../upstream/GoogleTokenVerifier.js"
 import * as Telemetry from "../../Telemetry.js"
-import { spanned } from "../../internal/tracing.js"
 import type { Service, UpstreamIdentity } from "../upstream/UpstreamVerifier.js"
 import { checkIssuer, fromUpstreamScopes, issuersOf, type UpstreamPreset } from "./UpstreamPreset.js"
 
@@ -80,6 +79,6 @@ export const make = (
       }
       return identity
     })
-    const span = spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "upstream_jwt" })
+    const span = Telemetry.spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "upstream_jwt" })
     return { verify: (token) => span(verify(token)) }
   })

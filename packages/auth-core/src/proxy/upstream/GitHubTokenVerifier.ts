@@ -26,7 +26,6 @@ import { decodeJson } from "../../internal/fetchJson.js"
 import { checkUrl, fromConfigError } from "../../internal/settings.js"
 import { exchangeJson } from "./exchange.js"
 import * as Telemetry from "../../Telemetry.js"
-import { spanned } from "../../internal/tracing.js"
 import { isPlausibleToken, type Service, type UpstreamIdentity, UpstreamVerifier } from "./UpstreamVerifier.js"
 
 /** Options of the GitHub verifier. */
@@ -193,7 +192,7 @@ export const make = (options: GitHubTokenVerifierOptions): Effect.Effect<Service
       return identity
     }, Effect.provide(context))
 
-    const span = spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "github" })
+    const span = Telemetry.spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "github" })
     return { verify: (token) => span(verify(token)) }
   })
 

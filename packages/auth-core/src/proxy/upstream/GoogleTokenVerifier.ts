@@ -27,7 +27,6 @@ import { decodeJson } from "../../internal/fetchJson.js"
 import { checkUrl, fromConfigError, splitList } from "../../internal/settings.js"
 import { exchangeJson } from "./exchange.js"
 import * as Telemetry from "../../Telemetry.js"
-import { spanned } from "../../internal/tracing.js"
 import { isPlausibleToken, type Service, type UpstreamIdentity, UpstreamVerifier } from "./UpstreamVerifier.js"
 
 /** Options of the Google verifier. */
@@ -190,7 +189,7 @@ export const make = (options: GoogleTokenVerifierOptions): Effect.Effect<Service
       return identity
     }, Effect.provide(context))
 
-    const span = spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "google" })
+    const span = Telemetry.spanned(Telemetry.Span.verifyToken, { [Telemetry.Attribute.verifier]: "google" })
     return { verify: (token) => span(verify(token)) }
   })
 
