@@ -1,7 +1,8 @@
 /** The guard middleware of the MCP endpoint. */
 import type { NextFunction, Request, RequestHandler, Response } from "express"
 import { type AuthInfo, HttpAnswer, type McpAuth } from "@mcp-oauth/auth-core"
-import { authorizationValues, headerValue, readRawBody, writeAnswer } from "./internal/http.js"
+import { maxBodyBytes, readJsonBody } from "@mcp-oauth/node"
+import { authorizationValues, headerValue, writeAnswer } from "./internal/http.js"
 
 /**
  * An Express request after {@link requireMcpAuth}: `auth` is the MCP SDK's AuthInfo, which the SDK transports hand
@@ -9,9 +10,6 @@ import { authorizationValues, headerValue, readRawBody, writeAnswer } from "./in
  * Express's `Request` themselves, and a second declaration would conflict with theirs.
  */
 export type AuthenticatedRequest = Request & { auth?: AuthInfo.SdkAuthInfo }
-
-/** Largest body the guard reads itself (the MCP SDK's own default is 4 MiB). */
-const maxBodyBytes = 4 * 1024 * 1024
 
 const unavailable = HttpAnswer.authUnavailable
 
@@ -21,14 +19,11 @@ export interface RequireMcpAuthOptions {
   readonly maxBodyBytes?: number | undefined
 }
 
-const jsonContent = /^application\/(?:[\w.+-]+\+)?json\b/i
-
 type ParsedRequest = AuthenticatedRequest & { _body?: boolean }
 
-// no body parser ran before the guard: the JSON-RPC body is the guard's to read, once the token is known to be valid
-const unparsedJson = (req: ParsedRequest): boolean =>
-  req.method === "POST" && req.body === undefined && req._body !== true && !req.readableEnded &&
-  jsonContent.test(req.headers["content-type"] ?? "")
+// no body parser ran before the guard: the body is the guard's to read (the node adapter's reader, which reads only
+// POSTed JSON), once the token is known to be valid
+const unparsed = (req: ParsedRequest): boolean => req.body === undefined && req._body !== true && !req.readableEnded
 
 /**
  * Lets a request through only with a valid bearer token for this resource, setting `req.auth`; otherwise answers
@@ -42,22 +37,19 @@ export const requireMcpAuth = (auth: McpAuth.McpAuth, options: RequireMcpAuthOpt
   // the steps after the verdict are made once, not per request: they take the request as arguments
   const settle = (req: Request, res: Response, next: NextFunction, outcome: McpAuth.GuardOutcome): void => {
     if (!outcome.ok) return writeAnswer(res, outcome.answer)
-    if (unparsedJson(req as ParsedRequest)) {
+    if (unparsed(req as ParsedRequest)) {
       readThenPass(req, res, next, outcome).catch(next)
       return
     }
     pass(req, res, next, outcome)
   }
   const readThenPass = async (req: Request, res: Response, next: NextFunction, outcome: Accepted): Promise<void> => {
-    const raw = await readRawBody(req, limit)
-    if (raw === "too_large") return writeAnswer(res, HttpAnswer.jsonRpcError(413, -32600, "Request body too large", outcome.headers))
-    if (raw === "unreadable") return writeAnswer(res, HttpAnswer.jsonRpcError(400, -32600, "Request body could not be read", outcome.headers))
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(raw))
-    } catch {
-      return writeAnswer(res, HttpAnswer.jsonRpcError(400, -32700, "Parse error", outcome.headers))
-    }
+    const body = await readJsonBody(req, limit)
+    if (body.kind === "none") return pass(req, res, next, outcome)
+    if (body.kind === "too_large") return writeAnswer(res, HttpAnswer.jsonRpcError(413, -32600, "Request body too large", outcome.headers))
+    if (body.kind === "unreadable") return writeAnswer(res, HttpAnswer.jsonRpcError(400, -32600, "Request body could not be read", outcome.headers))
+    if (body.kind === "invalid") return writeAnswer(res, HttpAnswer.jsonRpcError(400, -32700, "Parse error", outcome.headers))
+    const parsed = body.value
     const denied = auth.authorizeBody(outcome.authInfo, parsed, req.headers.origin)
     if (denied !== undefined) return writeAnswer(res, denied)
     // marked as parsed, so an express.json() mounted after the guard leaves it alone

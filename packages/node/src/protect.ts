@@ -63,6 +63,7 @@ export const protect = (auth: McpAuth.McpAuth, next: NodeHandler): NodeHandler =
   const body = await readJsonBody(req)
   if (body.kind === "too_large") return writeAnswer(res, HttpAnswer.jsonRpcError(413, -32600, "Request body too large"))
   if (body.kind === "invalid") return writeAnswer(res, HttpAnswer.jsonRpcError(400, -32700, "Parse error"))
+  if (body.kind === "unreadable") return writeAnswer(res, HttpAnswer.jsonRpcError(400, -32600, "Request body could not be read"))
   if (body.kind === "json") {
     const denied = auth.authorizeBody(outcome.authInfo, body.value, origin)
     if (denied !== undefined) return writeAnswer(res, denied)

@@ -10,6 +10,7 @@ export type BodyRead =
   | { readonly kind: "json"; readonly value: unknown }
   | { readonly kind: "too_large" }
   | { readonly kind: "invalid" }
+  | { readonly kind: "unreadable" }
 
 const isJson = (req: IncomingMessage): boolean => /^application\/(?:[\w.+-]+\+)?json\b/i.test(req.headers["content-type"] ?? "")
 
@@ -51,12 +52,14 @@ const collect = (req: IncomingMessage, limit: number): Promise<Buffer | "too_lar
   })
 }
 
-/** Reads and parses a POSTed JSON body; other requests and content types are left unread. */
+/**
+ * Reads and parses a POSTed JSON body; other requests and content types are left unread. `invalid`: not JSON;
+ * `unreadable`: the stream failed or the client went away mid-body.
+ */
 export const readJsonBody = async (req: IncomingMessage, limit = maxBodyBytes): Promise<BodyRead> => {
   if (req.method !== "POST" || !isJson(req)) return { kind: "none" }
   const body = await collect(req, limit)
-  if (body === "too_large") return { kind: "too_large" }
-  if (body === "unreadable") throw new Error("the request body could not be read")
+  if (body === "too_large" || body === "unreadable") return { kind: body }
   try {
     return { kind: "json", value: JSON.parse(body.toString("utf8")) }
   } catch {
