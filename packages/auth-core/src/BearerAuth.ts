@@ -84,9 +84,12 @@ export const make: Effect.Effect<Service, never, TokenVerifier | ResourceServer 
   const server = yield* ResourceServer
   const advertised = yield* ProtectedResource.scopesSupported
 
-  const neededScopes = (requirements?: Requirements): Array<string> => [
-    ...new Set([...server.requiredScopes, ...(requirements?.scopes ?? [])])
-  ]
+  // the server's own scopes, made once: most requests add none, and this runs on every verification
+  const serverScopes: ReadonlyArray<string> = [...new Set(server.requiredScopes)]
+  const neededScopes = (requirements?: Requirements): ReadonlyArray<string> => {
+    const extra = requirements?.scopes ?? []
+    return extra.length === 0 ? serverScopes : [...new Set([...serverScopes, ...extra])]
+  }
 
   // the scopes a valid token still lacks, as the refusal; undefined when it holds them all
   const scopeRefusal = (info: AuthInfo, requirements?: Requirements): InsufficientScope | undefined => {
