@@ -12,44 +12,33 @@ import { keyPair, staticJwks } from "./support/staticJwks.js"
 // TestClock starts at 0; principals expire relative to this instant (seconds)
 const start = 1_000_000
 
+/** The principal an inner verifier here gives for `name`, without its token. */
+const principalOf = (name: string, expiresAt: number | undefined): Omit<AuthInfo, "token"> => ({
+  subject: `user-of-${name}`,
+  issuer: "https://idp.example.com",
+  audience: ["https://mcp.example.com/mcp"],
+  clientId: "client",
+  scopes: ["mcp"],
+  expiresAt,
+  claims: { sub: `user-of-${name}`, nested: { roles: ["reader"] } },
+  user: { userId: `user-of-${name}`, roles: ["reader"], permissions: [] }
+})
+
 /** An inner verifier that counts its calls and accepts every token, expiring at `expiresAt(token)`. */
 const counting = (expiresAt: (token: string) => number | undefined = () => start + 3600) => {
   const calls: Array<string> = []
   const verifier: Service = {
     verify: (redacted) =>
-      Effect.sync(() => {
+      Effect.sync((): AuthInfo => {
         const token = Redacted.value(redacted)
         calls.push(token)
-        const info: AuthInfo = {
-          token: redacted,
-          subject: `user-of-${token}`,
-          issuer: "https://idp.example.com",
-          audience: ["https://mcp.example.com/mcp"],
-          clientId: "client",
-          scopes: ["mcp"],
-          expiresAt: expiresAt(token),
-          claims: { sub: `user-of-${token}`, nested: { roles: ["reader"] } },
-          user: { userId: `user-of-${token}`, roles: ["reader"], permissions: [] }
-        }
-        return info
+        return { ...principalOf(token, expiresAt(token)), token: redacted }
       })
   }
   return { verifier, calls }
 }
 
 const verifyWith = (cache: Service, token: string) => cache.verify(Redacted.make(token))
-
-/** A principal without its token, expiring an hour after the test's start. */
-const principalOf = (name: string): Omit<AuthInfo, "token"> => ({
-  subject: `user-of-${name}`,
-  issuer: "https://idp.example.com",
-  audience: [],
-  clientId: undefined,
-  scopes: ["mcp"],
-  expiresAt: start + 3600,
-  claims: { sub: `user-of-${name}` },
-  user: { userId: `user-of-${name}`, roles: [], permissions: [] }
-})
 
 describe("VerifiedTokenCache", () => {
   it.effect("verifies a repeated token once, and hands back the token the request presented", () =>
@@ -314,7 +303,7 @@ describe("VerifiedTokenCache", () => {
             asked.push(Redacted.value(token))
             return Redacted.value(token) === "bad"
               ? Exit.fail(new InvalidToken({ reason: "signature" }))
-              : Exit.succeed({ ...principalOf(Redacted.value(token)), token })
+              : Exit.succeed({ ...principalOf(Redacted.value(token), start + 3600), token })
           }
         })
         expect(principal(cache.immediate(Redacted.make("t"), yield* now))?.subject).toBe("user-of-t")
