@@ -10,7 +10,7 @@ import { Authorization, Challenge, Custom, McpAuth } from "@mcp-oauth/auth-core"
 import { getTokens, startTestIdp, type TestIdp } from "@mcp-oauth/testing"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { mcpAuthRouter, requireMcpAuth, statelessMcpHandlerV1 } from "../src/index.js"
-import { freePort } from "./support/server.js"
+import { freePort, postMcp, toolCall } from "./support/server.js"
 
 const text = (value: unknown) => ({ content: [{ type: "text" as const, text: JSON.stringify(value) }] })
 
@@ -21,7 +21,6 @@ const createServer = () => {
   return server
 }
 
-const toolCall = (name: string) => JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: {} } })
 
 describe("requireMcpAuth without a body parser before it", () => {
   let idp: TestIdp
@@ -31,16 +30,7 @@ describe("requireMcpAuth without a body parser before it", () => {
   let origin: string
   let token: string
 
-  const post = (body: string, bearer: string | undefined) =>
-    fetch(`${origin}/mcp`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` })
-      },
-      body
-    })
+  const post = (body: string, bearer: string | undefined) => postMcp(origin, bearer, body)
 
   /** Starts a chunked upload that never finishes; resolves with the status if the server answers before the body ends. */
   const endlessUpload = (bearer: string | undefined): Promise<number | "no answer"> =>

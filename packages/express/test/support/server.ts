@@ -53,3 +53,19 @@ export const startExpress = async ({ port, auth, sdk, createMcpServer }: StartOp
     }
   }
 }
+
+/** A JSON-RPC request body calling the tool `name`. */
+export const toolCall = (name: string): string =>
+  JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: {} } })
+
+/** POSTs `body` to the MCP endpoint at `origin` as an MCP client would, with `token` as its bearer when given. */
+export const postMcp = (origin: string, token: string | undefined, body: string): Promise<Response> =>
+  fetch(`${origin}/mcp`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` })
+    },
+    body
+  })

@@ -6,7 +6,7 @@ import { McpServer as McpServerV1 } from "@modelcontextprotocol/sdk/server/mcp.j
 import { McpServer as McpServerV2 } from "@modelcontextprotocol/server"
 import { mcpAuthRouter } from "../../src/index.js"
 import { rawRequest } from "./rawRequest.js"
-import { expressMajor, freePort, startExpress } from "./server.js"
+import { expressMajor, freePort, postMcp, startExpress, toolCall } from "./server.js"
 
 type SdkAuth = { clientId: string; scopes: Array<string>; token: string; extra?: Record<string, unknown> } | undefined
 
@@ -36,18 +36,7 @@ const createServerV2 = () => {
   return server
 }
 
-const toolCall = (name: string) => JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: {} } })
-
-const callTool = (origin: string, token: string | undefined, name = "whoami") =>
-  fetch(`${origin}/mcp`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      ...(token === undefined ? {} : { authorization: `Bearer ${token}` })
-    },
-    body: toolCall(name)
-  })
+const callTool = (origin: string, token: string | undefined, name = "whoami") => postMcp(origin, token, toolCall(name))
 
 /** The tool's JSON, from a JSON or single-event SSE answer. */
 const toolResult = async (response: Response) => {
