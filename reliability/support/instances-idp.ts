@@ -7,6 +7,7 @@
  * Environment: RELIABILITY_ORIGIN (the proxy's public origin), RELIABILITY_UPSTREAM_CLIENT_ID, RELIABILITY_UPSTREAM_SECRET.
  */
 import { startTestIdp } from "@mcp-oauth/testing"
+import { untilStdinCloses } from "./untilStdinCloses.js"
 
 const env = (name: string): string => {
   const value = process.env[name]
@@ -31,10 +32,4 @@ const idp = await startTestIdp({
 })
 process.stdout.write(`READY ${idp.issuer}\n`)
 
-const stop = async () => {
-  await idp.close()
-  process.exit(0)
-}
-process.stdin.on("end", () => void stop())
-process.stdin.on("close", () => void stop())
-process.stdin.resume()
+untilStdinCloses(() => idp.close())

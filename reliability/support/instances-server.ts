@@ -14,6 +14,7 @@ import { statelessHandlerV1 } from "@mcp-oauth/node/sdk-v1"
 import { RedisStore } from "@mcp-oauth/redis"
 import { Redacted } from "effect"
 import { createWhoamiServer } from "./load-tools.js"
+import { untilStdinCloses } from "./untilStdinCloses.js"
 
 const env = (name: string): string => {
   const value = process.env[name]
@@ -42,10 +43,4 @@ const auth = await McpAuth.make(
 const running = await listen(auth, statelessHandlerV1(createWhoamiServer), { port: Number(env("RELIABILITY_PORT")) })
 process.stdout.write("READY\n")
 
-const stop = async () => {
-  await running.close()
-  process.exit(0)
-}
-process.stdin.on("end", () => void stop())
-process.stdin.on("close", () => void stop())
-process.stdin.resume()
+untilStdinCloses(() => running.close())

@@ -8,6 +8,7 @@
 import { createServer, type Server } from "node:http"
 import { Custom, McpAuth } from "@mcp-oauth/auth-core"
 import { createWhoamiServer } from "./load-tools.js"
+import { untilStdinCloses } from "./untilStdinCloses.js"
 
 const env = (name: string): string => {
   const value = process.env[name]
@@ -63,12 +64,8 @@ const start = async (): Promise<Server> => {
 const server = await start()
 process.stdout.write("READY\n")
 
-const stop = async () => {
+untilStdinCloses(async () => {
   server.closeAllConnections()
   await new Promise((resolve) => server.close(resolve))
   await auth.dispose()
-  process.exit(0)
-}
-process.stdin.on("end", () => void stop())
-process.stdin.on("close", () => void stop())
-process.stdin.resume()
+})
