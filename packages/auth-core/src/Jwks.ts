@@ -229,9 +229,14 @@ export const make = (options: JwksOptions): Effect.Effect<Service, never, HttpCl
     const held = (selector: KeySelector, now: number): Exit.Exit<CryptoKey, InvalidToken> | undefined => {
       const set = cache.fresh(now)
       if (set === undefined) return JwkSet.keyTypeFor(selector.alg) === undefined ? Exit.fail(invalid("algorithm")) : undefined
-      // a missing key may be a rotation: only getKey may look in a newer set
       const found = heldIn(set, selector)
-      return found === "missing" ? undefined : found
+      if (found !== "missing") return found
+      // a missing key may be a rotation, and only getKey may fetch a newer set; inside the cooldown the newer set is
+      // this one (what `refresh` would answer at once), so the key is unknown without running anything
+      const again = cache.refreshed(now)
+      if (again === undefined) return undefined
+      const second = heldIn(again, selector)
+      return second === "missing" ? Exit.fail(invalid("unknown_key")) : second
     }
 
     return Jwks.of({ getKey, held })

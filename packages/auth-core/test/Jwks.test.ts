@@ -1,7 +1,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { Config, ConfigProvider, Duration, Effect, Either, FastCheck as fc, Fiber, TestClock } from "effect"
+import { Cause, Clock, Config, ConfigProvider, Duration, Effect, Either, Exit, FastCheck as fc, Fiber, TestClock } from "effect"
 import { ConfigProblem } from "../src/ConfigProblem.js"
 import * as jose from "jose"
 import { generateKeyPairSync } from "node:crypto"
@@ -342,6 +342,29 @@ describe("Jwks", () => {
         assert.strictEqual(idp.fetches, 2)
         assert.strictEqual(reasonOf(yield* failure(jwks.getKey({ alg: "RS256", kid: "yy" }))), "invalid:unknown_key")
         assert.strictEqual(idp.fetches, 2)
+      }))
+
+    it.effect("held: a known key at once, an unknown kid refused at once inside the cooldown, left to getKey after it", () =>
+      Effect.gen(function* () {
+        const idp = makeIdp(keySet(rsaA.publicJwk))
+        const jwks = yield* makeJwks(idp)
+        const held = (kid: string) =>
+          Effect.map(Clock.currentTimeMillis, (now) => {
+            const answer = jwks.held!({ alg: "RS256", kid }, now)
+            return answer === undefined ? "none" : Exit.isSuccess(answer) ? "key" : `invalid:${(Cause.squash(answer.cause) as InvalidToken).reason}`
+          })
+        // nothing fetched yet: only getKey can tell
+        assert.strictEqual(yield* held("a"), "none")
+        yield* jwks.getKey({ alg: "RS256", kid: "a" })
+        assert.strictEqual(yield* held("a"), "key")
+        // the same answer getKey gives, and no fetch for it
+        assert.strictEqual(yield* held("unknown"), "invalid:unknown_key")
+        assert.strictEqual(reasonOf(yield* failure(jwks.getKey({ alg: "RS256", kid: "unknown" }))), "invalid:unknown_key")
+        assert.strictEqual(idp.fetches, 1)
+        // past the cooldown an unknown kid is worth a look, which only getKey may take
+        yield* TestClock.adjust("30 seconds")
+        assert.strictEqual(yield* held("unknown"), "none")
+        assert.strictEqual(yield* held("a"), "key")
       }))
 
     it.effect("picks up a rotated key once the cooldown has passed", () =>

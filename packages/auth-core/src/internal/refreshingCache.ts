@@ -43,6 +43,11 @@ export interface RefreshingCache<A> {
    * undefined. Synchronous, for callers that answer without a fiber when they can.
    */
   readonly fresh: (now: number) => A | undefined
+  /**
+   * The value `refresh` would answer at `now` without fetching or waiting (inside the cooldown after a success: the
+   * held value), else undefined. Synchronous, like `fresh`.
+   */
+  readonly refreshed: (now: number) => A | undefined
 }
 
 interface Held<A> {
@@ -220,16 +225,18 @@ export const make = <A>(options: Options<A>): Effect.Effect<RefreshingCache<A>> 
       return [{ _tag: "Start", deferred }, { ...s, inflight: deferred }]
     })
 
-    const refresh: Effect.Effect<A, UpstreamUnavailable> = Effect.flatMap(
-      Effect.map(Clock.currentTimeMillis, (now) => [state, now] as const),
-      // inside the cooldown after a success the answer is the held value: the common case under a flood of unknown
-      // kids, answered without a Deferred or a decision (the same answer `refreshSlow` would give)
-      ([s, now]) =>
-        s.inflight === undefined && coolingDown(s, now) && s.lastAttempt?.failure === undefined &&
-          s.held !== undefined && now - s.held.at <= maxStale
-          ? Effect.succeed(s.held.value)
-          : refreshSlow
-    )
+    // inside the cooldown after a success the answer is the held value: the common case under a flood of unknown
+    // kids, answered without a Deferred or a decision (the same answer `refreshSlow` would give)
+    const refreshed = (now: number): A | undefined =>
+      state.inflight === undefined && coolingDown(state, now) && state.lastAttempt?.failure === undefined &&
+        state.held !== undefined && now - state.held.at <= maxStale
+        ? state.held.value
+        : undefined
 
-    return { get, refresh, fresh }
+    const refresh: Effect.Effect<A, UpstreamUnavailable> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const value = refreshed(now)
+      return value !== undefined ? Effect.succeed(value) : refreshSlow
+    })
+
+    return { get, refresh, fresh, refreshed }
   })
